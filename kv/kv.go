@@ -1,0 +1,121 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Stores wrap them with %w, so test with errors.Is.
+var (
+	// ErrNotFound reports that a key has no value. Get returns it for a
+	// missing key; Has and Delete never do.
+	ErrNotFound = errors.New("kv: key not found")
+
+	// ErrInvalidKey reports a key that no store accepts: empty, not valid
+	// UTF-8, or longer than MaxKeyLen bytes (with the store's prefix).
+	ErrInvalidKey = errors.New("kv: invalid key")
+
+	// ErrConflict reports that a conditional write or delete did not happen
+	// because the key's version was not the one given (or the key existed,
+	// for SetIfAbsent).
+	ErrConflict = errors.New("kv: condition failed")
+)
+
+// MaxKeyLen is the longest key, in bytes, that a store accepts, counting any
+// prefix the store adds. It is S3's limit on object keys.
+const MaxKeyLen = 1024
+
+// Store is a map from string keys to values of type V.
+//
+// Every method takes a context first and honours its cancellation. A store
+// is safe for concurrent use.
+type Store[V any] interface {
+	// Get returns the value stored under key, or an error that errors.Is
+	// ErrNotFound when there is none.
+	Get(ctx context.Context, key string) (V, error)
+
+	// Set stores v under key, replacing any value there. The store keeps no
+	// reference to v's memory.
+	Set(ctx context.Context, key string, v V) error
+
+	// Has reports whether key has a value. A missing key is (false, nil).
+	Has(ctx context.Context, key string) (bool, error)
+
+	// Delete removes key. Deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// Keys yields every key in byte-wise lexical order. The error function
+	// reports the first failure (listing error, cancelled context) once the
+	// loop is over; breaking out early is safe and leaks nothing. Each range
+	// over the sequence lists afresh.
+	Keys(ctx context.Context) (iter.Seq[string], func() error)
+}
+
+// Version identifies one stored value of a key: an ETag for S3, a counter
+// for Memory. Versions are opaque; compare them only for equality.
+type Version string
+
+// Versioned is the optional ability of a store to report versions and to
+// write or delete only when a condition on the version holds. Find it with a
+// type assertion, as io/fs does for its optional interfaces.
+//
+// A failed condition returns an error that errors.Is ErrConflict.
+type Versioned[V any] interface {
+	Store[V]
+
+	// GetVersion returns the value under key and its version.
+	GetVersion(ctx context.Context, key string) (V, Version, error)
+
+	// GetIfChanged returns the value and version of key unless its version
+	// is still known. When it is, changed is false, the value is the zero
+	// value and no value was transferred (S3: a 304 to If-None-Match).
+	GetIfChanged(ctx context.Context, key string, known Version) (v V, version Version, changed bool, err error)
+
+	// SetIfAbsent stores v only if key has no value, and returns the new
+	// version. If key has a value, it returns ErrConflict.
+	SetIfAbsent(ctx context.Context, key string, v V) (Version, error)
+
+	// CompareAndSwap stores v only if key's current version is old, and
+	// returns the new version. Otherwise (including a missing key) it
+	// returns ErrConflict.
+	CompareAndSwap(ctx context.Context, key string, old Version, v V) (Version, error)
+
+	// CompareAndDelete deletes key only if its current version is old.
+	// Otherwise (including a missing key) it returns ErrConflict.
+	CompareAndDelete(ctx context.Context, key string, old Version) error
+}
+
+// Batcher is the optional ability of a store to read, write and delete many
+// keys at once better than one at a time. The package functions GetMany,
+// SetMany and DeleteMany use it when a store has it and fall back to single
+// calls otherwise.
+//
+// A batch that fails for some keys returns a *BatchError naming each of
+// them; the other keys are done.
+type Batcher[V any] interface {
+	// GetMany returns the values of the given keys. Missing keys are absent
+	// from the map; they are not errors.
+	GetMany(ctx context.Context, keys []string) (map[string]V, error)
+	// SetMany stores every item.
+	SetMany(ctx context.Context, items map[string]V) error
+	// DeleteMany deletes every key; missing keys are not errors.
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// CheckKey returns an error that errors.Is ErrInvalidKey, naming the
+// problem, unless key is non-empty, valid UTF-8 and at most MaxKeyLen bytes
+// once prefix is put before it. Stores call it before any I/O.
+func CheckKey(prefix, key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty key", ErrInvalidKey)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("%w: key %q is not valid UTF-8", ErrInvalidKey, key)
+	case len(prefix)+len(key) > MaxKeyLen:
+		return fmt.Errorf("%w: key of %d bytes with prefix of %d bytes is over %d bytes", ErrInvalidKey, len(key), len(prefix), MaxKeyLen)
+	}
+	return nil
+}
