@@ -119,3 +119,38 @@ func CheckKey(prefix, key string) error {
 	}
 	return nil
 }
+
+// CheckPrefix returns an error that errors.Is ErrInvalidKey, naming the
+// problem, unless prefix is valid UTF-8 and at most MaxKeyLen bytes. The
+// empty prefix is valid. WithPrefix and KeysWithPrefix use it.
+func CheckPrefix(prefix string) error {
+	switch {
+	case !utf8.ValidString(prefix):
+		return fmt.Errorf("%w: prefix %q is not valid UTF-8", ErrInvalidKey, prefix)
+	case len(prefix) > MaxKeyLen:
+		return fmt.Errorf("%w: prefix of %d bytes is over %d bytes", ErrInvalidKey, len(prefix), MaxKeyLen)
+	}
+	return nil
+}
+
+// PrefixLister is the optional ability of a store to list only the keys
+// that start with a prefix, better than filtering Keys (S3: a listing with
+// Prefix). WithPrefix uses it when the store under it has it.
+type PrefixLister interface {
+	// KeysWithPrefix yields, in byte-wise lexical order, every key that
+	// starts with prefix, in full (prefix included). The empty prefix lists
+	// every key. The error function reports the first failure once the loop
+	// is over, as for Store.Keys; a prefix that CheckPrefix refuses is such
+	// a failure (ErrInvalidKey), and nothing is yielded.
+	KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error)
+}
+
+// errNotFoundKey returns ErrNotFound naming key.
+func errNotFoundKey(key string) error {
+	return fmt.Errorf("%w: %q", ErrNotFound, key)
+}
+
+// errConflictKey returns ErrConflict naming key and why the condition failed.
+func errConflictKey(key, why string) error {
+	return fmt.Errorf("%w: key %q: %s", ErrConflict, key, why)
+}

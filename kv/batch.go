@@ -1,0 +1,240 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// BatchConcurrency is how many single calls GetMany, SetMany and
+// DeleteMany make at once on a store that is not a Batcher.
+const BatchConcurrency = 16
+
+// BatchError reports the keys of a batch that failed, each with its own
+// error. The keys not named were done. errors.Is and errors.As look
+// through every per-key error, so errors.Is(err, ErrInvalidKey) holds when
+// any key was invalid.
+type BatchError struct {
+	// Op is the batch operation: "GetMany", "SetMany" or "DeleteMany".
+	Op string
+	// Failed maps each failed key to its error.
+	Failed map[string]error
+}
+
+// batchErrorShown is how many per-key errors Error spells out.
+const batchErrorShown = 3
+
+// Error names how many keys failed and the first few of them, in key order.
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kv: %s: %d key", e.Op, len(e.Failed))
+	if len(e.Failed) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString(" failed")
+	keys := slices.Sorted(maps.Keys(e.Failed))
+	for i, key := range keys {
+		if i == batchErrorShown {
+			fmt.Fprintf(&b, "; and %d more", len(keys)-i)
+			break
+		}
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%q: %v", sep, key, e.Failed[key])
+	}
+	return b.String()
+}
+
+// Unwrap returns the per-key errors in key order.
+func (e *BatchError) Unwrap() []error {
+	keys := slices.Sorted(maps.Keys(e.Failed))
+	errs := make([]error, len(keys))
+	for i, key := range keys {
+		errs[i] = e.Failed[key]
+	}
+	return errs
+}
+
+// checkBatchKeys returns a *BatchError naming every key that CheckKey
+// refuses, or nil when all are valid.
+func checkBatchKeys(op string, keys iter.Seq[string]) error {
+	return checkBatchKeysWithPrefix(op, "", keys)
+}
+
+// checkBatchKeysWithPrefix is checkBatchKeys for keys that will have prefix
+// put before them.
+func checkBatchKeysWithPrefix(op, prefix string, keys iter.Seq[string]) error {
+	var failed map[string]error
+	for key := range keys {
+		if err := CheckKey(prefix, key); err != nil {
+			if failed == nil {
+				failed = make(map[string]error)
+			}
+			failed[key] = err
+		}
+	}
+	if failed != nil {
+		return &BatchError{Op: op, Failed: failed}
+	}
+	return nil
+}
+
+// keysOfMap yields the keys of m.
+func keysOfMap[V any](m map[string]V) iter.Seq[string] {
+	return maps.Keys(m)
+}
+
+// GetMany returns the values of keys from s. Missing keys are absent from
+// the map; they are not errors. It uses s's Batcher when s has one, and
+// otherwise calls Get for each distinct key, BatchConcurrency at a time.
+//
+// Invalid keys fail the whole batch with a *BatchError naming each of
+// them, before anything is read. When single reads fail, the error is a
+// *BatchError naming each failed key and the map holds the keys that were
+// read. A done context returns ctx.Err() as it is.
+func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]V, error) {
+	if err := checkBatchKeys("GetMany", slices.Values(keys)); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if b, ok := s.(Batcher[V]); ok {
+		return b.GetMany(ctx, keys)
+	}
+	var (
+		mu    sync.Mutex
+		found = make(map[string]V, len(keys))
+	)
+	failed := eachKey(ctx, distinct(keys), func(key string) error {
+		v, err := s.Get(ctx, key)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		mu.Lock()
+		found[key] = v
+		mu.Unlock()
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if failed != nil {
+		return found, &BatchError{Op: "GetMany", Failed: failed}
+	}
+	return found, nil
+}
+
+// SetMany stores every item in s. It uses s's Batcher when s has one, and
+// otherwise calls Set for each item, BatchConcurrency at a time.
+//
+// Invalid keys fail the whole batch with a *BatchError naming each of
+// them, before anything is written. When single writes fail, the error is
+// a *BatchError naming each failed key; the other items were written. A
+// done context returns ctx.Err() as it is.
+func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
+	if err := checkBatchKeys("SetMany", keysOfMap(items)); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if b, ok := s.(Batcher[V]); ok {
+		return b.SetMany(ctx, items)
+	}
+	failed := eachKey(ctx, slices.Collect(maps.Keys(items)), func(key string) error {
+		return s.Set(ctx, key, items[key])
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if failed != nil {
+		return &BatchError{Op: "SetMany", Failed: failed}
+	}
+	return nil
+}
+
+// DeleteMany deletes every key from s; missing keys are not errors. It
+// uses s's Batcher when s has one, and otherwise calls Delete for each
+// distinct key, BatchConcurrency at a time.
+//
+// Invalid keys fail the whole batch with a *BatchError naming each of
+// them, before anything is deleted. When single deletes fail, the error is
+// a *BatchError naming each failed key; the other keys were deleted. A done
+// context returns ctx.Err() as it is.
+func DeleteMany[V any](ctx context.Context, s Store[V], keys []string) error {
+	if err := checkBatchKeys("DeleteMany", slices.Values(keys)); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if b, ok := s.(Batcher[V]); ok {
+		return b.DeleteMany(ctx, keys)
+	}
+	failed := eachKey(ctx, distinct(keys), func(key string) error {
+		return s.Delete(ctx, key)
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if failed != nil {
+		return &BatchError{Op: "DeleteMany", Failed: failed}
+	}
+	return nil
+}
+
+// distinct returns keys without repeats, in their first order.
+func distinct(keys []string) []string {
+	seen := make(map[string]bool, len(keys))
+	out := make([]string, 0, len(keys))
+	for _, key := range keys {
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// eachKey calls do for every key, BatchConcurrency at a time, until ctx is
+// done. It returns each key's failure, or nil when none failed. One
+// failure does not stop the others.
+func eachKey(ctx context.Context, keys []string, do func(key string) error) map[string]error {
+	var (
+		mu     sync.Mutex
+		failed map[string]error
+		group  errgroup.Group
+	)
+	group.SetLimit(BatchConcurrency)
+	for _, key := range keys {
+		if ctx.Err() != nil {
+			break
+		}
+		group.Go(func() error {
+			if err := do(key); err != nil {
+				mu.Lock()
+				if failed == nil {
+					failed = make(map[string]error)
+				}
+				failed[key] = err
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = group.Wait() // the functions report through failed, never here
+	return failed
+}
