@@ -1,0 +1,155 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// UpdateOptions tunes UpdateWithOptions. A nil *UpdateOptions, or a zero
+// field, means the default.
+type UpdateOptions struct {
+	// MaxAttempts is how many times to read, call fn and write before
+	// giving up on conflicts. Default 10.
+	MaxAttempts int
+	// MinBackoff is the longest wait after the first conflict; each later
+	// conflict doubles it, up to MaxBackoff. The actual wait is a random
+	// duration up to that bound. Default 5ms.
+	MinBackoff time.Duration
+	// MaxBackoff bounds the wait after any conflict. Default 1s.
+	MaxBackoff time.Duration
+}
+
+// Defaults of UpdateOptions.
+const (
+	DefaultUpdateMaxAttempts = 10
+	DefaultUpdateMinBackoff  = 5 * time.Millisecond
+	DefaultUpdateMaxBackoff  = time.Second
+)
+
+// Update changes the value under key atomically: it reads the value and
+// its version, calls fn with it (old is the zero value and exists is false
+// when key has no value), and writes fn's result only if the key has not
+// changed meanwhile (SetIfAbsent for a missing key, CompareAndSwap
+// otherwise). When another writer got there first, it waits a random,
+// growing time and tries again, up to DefaultUpdateMaxAttempts times; use
+// UpdateWithOptions to change that.
+//
+// fn may run several times and must have no other effect. An error from
+// fn stops Update, which returns it wrapped. Update needs s to be
+// Versioned: otherwise it returns an error that errors.Is
+// errors.ErrUnsupported. When every attempt conflicts it returns an error
+// that errors.Is ErrConflict and says how many attempts were made. A done
+// context returns ctx.Err() as it is.
+func Update[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error)) error {
+	return UpdateWithOptions(ctx, s, key, fn, nil)
+}
+
+// UpdateWithOptions is Update with the number of attempts and the waits
+// between them set by opts.
+func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error), opts *UpdateOptions) error {
+	o := updateDefaults(opts)
+	if err := CheckKey("", key); err != nil {
+		return fmt.Errorf("kv: update: %w", err)
+	}
+	vs, ok := s.(Versioned[V])
+	if !ok {
+		return fmt.Errorf("kv: update %q: store %T is not Versioned, so it cannot write conditionally: %w", key, s, errors.ErrUnsupported)
+	}
+	if fn == nil {
+		return fmt.Errorf("kv: update %q: nil update function", key)
+	}
+	bound := o.MinBackoff
+	for attempt := 1; ; attempt++ {
+		retry, err := updateOnce(ctx, vs, key, fn)
+		if !retry {
+			return err
+		}
+		if attempt >= o.MaxAttempts {
+			return fmt.Errorf("kv: update %q: gave up after %d attempts: %w", key, attempt, err)
+		}
+		if err := sleepContext(ctx, rand.N(bound+1)); err != nil {
+			return err
+		}
+		bound = min(2*bound, o.MaxBackoff)
+	}
+}
+
+// updateDefaults returns opts with every unset field at its default.
+func updateDefaults(opts *UpdateOptions) UpdateOptions {
+	var o UpdateOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultUpdateMaxAttempts
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultUpdateMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultUpdateMaxBackoff
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
+	return o
+}
+
+// updateOnce makes one attempt of Update. retry reports a lost race: the
+// conditional write failed with ErrConflict, which is returned as it is. An error from fn is never
+// retried, even one that wraps ErrConflict.
+func updateOnce[V any](ctx context.Context, s Versioned[V], key string, fn func(old V, exists bool) (V, error)) (retry bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	old, version, err := s.GetVersion(ctx, key)
+	exists := err == nil
+	switch {
+	case errors.Is(err, ErrNotFound):
+		var zero V
+		old = zero
+	case err != nil:
+		return false, contextOr(ctx, fmt.Errorf("kv: update %q: %w", key, err))
+	}
+	value, err := fn(old, exists)
+	if err != nil {
+		return false, fmt.Errorf("kv: update %q: %w", key, err)
+	}
+	if exists {
+		_, err = s.CompareAndSwap(ctx, key, version, value)
+	} else {
+		_, err = s.SetIfAbsent(ctx, key, value)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case errors.Is(err, ErrConflict):
+		return true, err // Update wraps it once it gives up
+	case err != nil:
+		return false, fmt.Errorf("kv: update %q: %w", key, err)
+	}
+	return false, nil
+}
+
+// contextOr returns ctx.Err() as it is when ctx is done, and err otherwise.
+func contextOr(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return err
+}
+
+// sleepContext waits for d or until ctx is done, and then returns ctx.Err().
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	return ctx.Err()
+}
