@@ -1,0 +1,209 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Copy copies src to dst on the server. The destination's user metadata
+// comes from h when h holds any "x-amz-meta-*" header, otherwise from the
+// source; Content-Type and the other standard headers of the source survive
+// either way, unless h gives new values. Objects larger than
+// Options.CopyThreshold (default 5 GiB) are copied in parts.
+func (s *Storage) Copy(ctx context.Context, src, dst Name, h Headers) error {
+	return s.copy(ctx, "Copy", src, dst, h, false)
+}
+
+// UpdateMetadata replaces the object's user metadata with the x-amz-meta-*
+// headers in h (none: the object is left with no user metadata). The
+// content and the standard headers stay, unless h gives new values for
+// them. It is a copy of the object onto itself.
+func (s *Storage) UpdateMetadata(ctx context.Context, n Name, h Headers) error {
+	return s.copy(ctx, "UpdateMetadata", n, n, h, true)
+}
+
+// copy does Copy and UpdateMetadata. With replaceMeta, the user metadata
+// is h's even when h holds none.
+func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) error {
+	src, err := s.resolve(op, src, true)
+	if err != nil {
+		return err
+	}
+	dst, err = s.resolve(op, dst, true)
+	if err != nil {
+		return err
+	}
+	given, err := parseHeaders(h)
+	if err != nil {
+		return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+	}
+	info, err := s.Stat(ctx, src)
+	if err != nil {
+		return renameOp(err, op)
+	}
+	// The destination gets every header, always with REPLACE: the
+	// source's standard headers, then h's; the metadata as documented.
+	want := attrs{system: map[string]string{}, meta: given.meta}
+	for _, name := range systemHeaders {
+		if v, ok := info.Headers[name]; ok {
+			want.system[name] = v
+		}
+	}
+	maps.Copy(want.system, given.system)
+	if !given.hasMeta && !replaceMeta {
+		var err error
+		if want, err = withSourceMeta(want, info.Metadata); err != nil {
+			return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+		}
+	}
+	source := copySource(src)
+	if info.Size > s.opts.CopyThreshold {
+		err = s.copyParts(ctx, src, dst, info, want)
+	} else {
+		_, err = s.client.CopyObject(ctx, &s3.CopyObjectInput{
+			Bucket:               &dst.Bucket,
+			Key:                  &dst.Key,
+			CopySource:           &source,
+			CopySourceIfMatch:    &info.ETag,
+			MetadataDirective:    types.MetadataDirectiveReplace,
+			Metadata:             want.meta,
+			ContentType:          want.str(hContentType),
+			CacheControl:         want.str(hCacheControl),
+			ContentDisposition:   want.str(hContentDisposition),
+			ContentEncoding:      want.str(hContentEncoding),
+			ContentLanguage:      want.str(hContentLanguage),
+			Expires:              want.expires(),
+			StorageClass:         want.storageClass(),
+			ServerSideEncryption: want.sse(),
+			SSEKMSKeyId:          want.str(hSSEKMSKeyID),
+			Tagging:              want.str(hTagging),
+			TaggingDirective:     taggingDirective(want),
+			ACL:                  want.acl(),
+		})
+	}
+	return opError(ctx, op, dst, err)
+}
+
+// withSourceMeta puts the source's metadata into a.
+func withSourceMeta(a attrs, md Metadata) (attrs, error) {
+	h := headersFromMetadata(md)
+	src, err := parseHeaders(h)
+	if err != nil {
+		return attrs{}, fmt.Errorf("the source's metadata: %w", err)
+	}
+	a.meta = src.meta
+	return a, nil
+}
+
+func taggingDirective(a attrs) types.TaggingDirective {
+	if _, ok := a.system[hTagging]; ok {
+		return types.TaggingDirectiveReplace
+	}
+	return ""
+}
+
+// copySource is the x-amz-copy-source value: "bucket/key" with the key
+// percent-encoded byte by byte except unreserved characters and '/', so
+// '+' goes as %2B and is not read as a space.
+func copySource(n Name) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.WriteString(n.Bucket)
+	b.WriteByte('/')
+	for i := 0; i < len(n.Key); i++ {
+		c := n.Key[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// copyParts copies a large object with UploadPartCopy, Concurrency parts
+// at once, aborting the upload on any failure.
+func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs) (err error) {
+	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket:               &dst.Bucket,
+		Key:                  &dst.Key,
+		Metadata:             want.meta,
+		ContentType:          want.str(hContentType),
+		CacheControl:         want.str(hCacheControl),
+		ContentDisposition:   want.str(hContentDisposition),
+		ContentEncoding:      want.str(hContentEncoding),
+		ContentLanguage:      want.str(hContentLanguage),
+		Expires:              want.expires(),
+		StorageClass:         want.storageClass(),
+		ServerSideEncryption: want.sse(),
+		SSEKMSKeyId:          want.str(hSSEKMSKeyID),
+		Tagging:              want.str(hTagging),
+		ACL:                  want.acl(),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.abort(dst, up.UploadId)
+		}
+	}()
+	source := copySource(src)
+	partSize := s.opts.CopyPartSize
+	n := (info.Size + partSize - 1) / partSize
+	if n > 10000 {
+		return fmt.Errorf("%d parts of %d bytes is over S3's 10000: raise Options.CopyPartSize", n, partSize)
+	}
+	parts := make([]types.CompletedPart, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for i := range n {
+		g.Go(func() error {
+			first := i * partSize
+			last := min(first+partSize, info.Size) - 1
+			num := int32(i + 1)
+			out, err := s.client.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
+				Bucket:            &dst.Bucket,
+				Key:               &dst.Key,
+				UploadId:          up.UploadId,
+				PartNumber:        &num,
+				CopySource:        &source,
+				CopySourceIfMatch: &info.ETag,
+				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+			})
+			if err != nil {
+				return fmt.Errorf("part %d: %w", num, err)
+			}
+			parts[i] = types.CompletedPart{PartNumber: &num, ETag: out.CopyPartResult.ETag}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          &dst.Bucket,
+		Key:             &dst.Key,
+		UploadId:        up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	return err
+}
+
+// abort ends a multipart upload on a fresh context, so that a cancelled
+// caller still leaves no parts behind.
+func (s *Storage) abort(dst Name, uploadID *string) {
+	ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+	defer cancel()
+	s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key, UploadId: uploadID})
+}

@@ -1,0 +1,171 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Sentinel errors for the kinds of failure. Errors returned by Storage are
+// *Error values that match these with errors.Is.
+var (
+	// ErrNotFound: the object (or its bucket) does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrBucketNotFound: the bucket does not exist. Errors of this kind
+	// also match ErrNotFound.
+	ErrBucketNotFound = errors.New("storage: bucket not found")
+	// ErrNoBucket: a Name had no bucket and the Storage has no default
+	// bucket. Returned before any request is sent.
+	ErrNoBucket = errors.New("storage: no bucket named and no default bucket")
+	// ErrInvalidName: a bucket name or key that S3 cannot hold (empty key,
+	// key not UTF-8 or over 1024 bytes, control characters, bad bucket).
+	ErrInvalidName = errors.New("storage: invalid name")
+	// ErrInvalidHeader: a header that is unknown, malformed, or whose value
+	// cannot be sent. Returned before any request is sent.
+	ErrInvalidHeader = errors.New("storage: invalid header")
+	// ErrMetadataTooLarge: user metadata over MaxMetadataSize bytes.
+	ErrMetadataTooLarge = errors.New("storage: metadata too large")
+	// ErrPreconditionFailed: a conditional request's condition did not hold
+	// (If-Match, If-None-Match). For a conditional write, a 412, a 409
+	// conflict and a 404 (If-Match on a missing key) all count as this.
+	ErrPreconditionFailed = errors.New("storage: precondition failed")
+	// ErrNotModified: a GET with If-None-Match found the object unchanged.
+	ErrNotModified = errors.New("storage: not modified")
+	// ErrForbidden: the server refused access (403). Never taken as
+	// "missing".
+	ErrForbidden = errors.New("storage: access denied")
+	// ErrBucketExists: CreateBucket found the bucket already there.
+	ErrBucketExists = errors.New("storage: bucket already exists")
+	// ErrBucketNotEmpty: DeleteBucket on a bucket that still has objects.
+	ErrBucketNotEmpty = errors.New("storage: bucket not empty")
+	// ErrInvalidConfig: a configuration value that cannot be used.
+	ErrInvalidConfig = errors.New("storage: invalid config")
+)
+
+// Error reports a failed operation: which one, on which name, and why.
+// Unwrap reaches the cause (the SDK's error, a smithy.APIError for server
+// replies, or the context's error); errors.Is also matches the sentinel for
+// the kind of failure.
+type Error struct {
+	Op   string // the operation: "Get", "Put", "Copy", ...
+	Name Name   // the object or bucket concerned
+	Err  error  // the cause
+
+	kinds []error
+}
+
+// Error formats the failure as "storage: Op s3://bucket/key: cause".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("storage: ")
+	b.WriteString(e.Op)
+	if e.Name != (Name{}) {
+		b.WriteByte(' ')
+		b.WriteString(e.Name.String())
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is one of the sentinels for this error's kind.
+func (e *Error) Is(target error) bool {
+	for _, k := range e.kinds {
+		if k == target {
+			return true
+		}
+	}
+	return false
+}
+
+// opError builds the *Error for a failed operation, classifying err. A
+// failure while ctx is done reports the context's error, as it is.
+func opError(ctx context.Context, op string, name Name, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	if errors.As(err, &se) && se.Op == op {
+		return err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%v)", ctxErr, err)
+	}
+	return &Error{Op: op, Name: name, Err: err, kinds: classify(err)}
+}
+
+// inputError builds the *Error for input refused before sending.
+func inputError(op string, name Name, kind error, format string, args ...any) error {
+	return &Error{Op: op, Name: name, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...), kinds: []error{kind}}
+}
+
+// classify returns the sentinels matching an SDK error.
+func classify(err error) []error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchUpload":
+			return []error{ErrNotFound}
+		case "NoSuchBucket":
+			return []error{ErrNotFound, ErrBucketNotFound}
+		case "PreconditionFailed", "ConditionalRequestConflict":
+			return []error{ErrPreconditionFailed}
+		case "NotModified":
+			return []error{ErrNotModified}
+		case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			return []error{ErrForbidden}
+		case "BucketAlreadyExists", "BucketAlreadyOwnedByYou":
+			return []error{ErrBucketExists}
+		case "BucketNotEmpty":
+			return []error{ErrBucketNotEmpty}
+		}
+	}
+	switch httpStatus(err) {
+	case http.StatusNotFound:
+		return []error{ErrNotFound}
+	case http.StatusPreconditionFailed:
+		return []error{ErrPreconditionFailed}
+	case http.StatusNotModified:
+		return []error{ErrNotModified}
+	case http.StatusForbidden:
+		return []error{ErrForbidden}
+	}
+	return nil
+}
+
+// httpStatus returns the HTTP status of a server's error reply, or 0.
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// conditionalWriteError classifies the failure of a conditional write: a
+// 404 (If-Match on a missing key: MinIO, versitygw, moto) and a 409
+// (concurrent conditional writes: AWS) mean the condition failed, as a 412
+// does.
+func conditionalWriteError(ctx context.Context, op string, name Name, err error) error {
+	e := opError(ctx, op, name, err)
+	if ctx.Err() != nil {
+		return e
+	}
+	switch httpStatus(err) {
+	case http.StatusNotFound, http.StatusConflict:
+		if se, ok := e.(*Error); ok {
+			se.kinds = append(se.kinds, ErrPreconditionFailed)
+		}
+	}
+	return e
+}

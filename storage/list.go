@@ -1,0 +1,250 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// ListOptions tune List. A nil *ListOptions lists every key under the
+// prefix.
+type ListOptions struct {
+	// StartAfter lists only keys after this one.
+	StartAfter string
+	// Delimiter, when set (usually "/"), groups keys that hold it past the
+	// prefix into one Info with IsPrefix set, as directories.
+	Delimiter string
+	// PageSize is the most keys per request (S3's MaxKeys; default 1000).
+	PageSize int32
+}
+
+// List yields the objects under prefix in bucket ("" for the default
+// bucket), in S3's byte-wise key order, one page of requests at a time (so
+// memory does not grow with the number of keys). Only Name, Size, ETag and
+// LastModified are set. The error function reports the first failure once
+// the loop is over; breaking out early is safe. Each range lists afresh.
+func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOptions) (iter.Seq[Info], func() error) {
+	const op = "List"
+	var failure error
+	errf := func() error { return failure }
+	if opts == nil {
+		opts = &ListOptions{}
+	}
+	n, err := s.resolve(op, Name{Bucket: bucket, Key: prefix}, false)
+	if err == nil && (opts.PageSize < 0 || opts.PageSize > 1000) {
+		err = inputError(op, n, ErrInvalidConfig, "PageSize %d is not 0 to 1000", opts.PageSize)
+	}
+	if err != nil {
+		return func(func(Info) bool) { failure = err }, errf
+	}
+	seq := func(yield func(Info) bool) {
+		failure = nil
+		in := &s3.ListObjectsV2Input{
+			Bucket:       &n.Bucket,
+			Prefix:       &prefix,
+			EncodingType: types.EncodingTypeUrl,
+		}
+		if opts.StartAfter != "" {
+			in.StartAfter = &opts.StartAfter
+		}
+		if opts.Delimiter != "" {
+			in.Delimiter = &opts.Delimiter
+		}
+		if opts.PageSize > 0 {
+			in.MaxKeys = &opts.PageSize
+		}
+		// The last key yielded: a guard against servers that repeat
+		// entries across pages (gofakes3 repeats common prefixes).
+		last := ""
+		for {
+			if err := ctx.Err(); err != nil {
+				failure = opError(ctx, op, n, err)
+				return
+			}
+			out, err := s.client.ListObjectsV2(ctx, in)
+			if err != nil {
+				failure = opError(ctx, op, n, err)
+				return
+			}
+			page, err := pageInfos(n.Bucket, out)
+			if err != nil {
+				failure = opError(ctx, op, n, err)
+				return
+			}
+			for _, info := range page {
+				if err := ctx.Err(); err != nil {
+					failure = opError(ctx, op, n, err)
+					return
+				}
+				if info.Name.Key <= last && last != "" {
+					continue
+				}
+				last = info.Name.Key
+				if !yield(info) {
+					return
+				}
+			}
+			if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+				return
+			}
+			in.ContinuationToken = out.NextContinuationToken
+		}
+	}
+	return seq, errf
+}
+
+// pageInfos turns one ListObjectsV2 page into Infos in key order, common
+// prefixes merged in, keys decoded when the server URL-encoded them.
+func pageInfos(bucket string, out *s3.ListObjectsV2Output) ([]Info, error) {
+	encoded := out.EncodingType == types.EncodingTypeUrl
+	decode := func(k string) (string, error) {
+		if !encoded {
+			return k, nil
+		}
+		d, err := url.QueryUnescape(k)
+		if err != nil {
+			return "", fmt.Errorf("listed key %q is not URL-encoded as the reply says: %w", k, err)
+		}
+		return d, nil
+	}
+	page := make([]Info, 0, len(out.Contents)+len(out.CommonPrefixes))
+	for _, o := range out.Contents {
+		key, err := decode(aws.ToString(o.Key))
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, Info{
+			Name:         Name{Bucket: bucket, Key: key},
+			Size:         aws.ToInt64(o.Size),
+			ETag:         aws.ToString(o.ETag),
+			LastModified: aws.ToTime(o.LastModified),
+		})
+	}
+	for _, p := range out.CommonPrefixes {
+		key, err := decode(aws.ToString(p.Prefix))
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, Info{Name: Name{Bucket: bucket, Key: key}, IsPrefix: true})
+	}
+	if len(out.CommonPrefixes) > 0 {
+		slices.SortFunc(page, func(a, b Info) int { return strings.Compare(a.Name.Key, b.Name.Key) })
+	}
+	return page, nil
+}
+
+// maxDeleteBatch is the most keys one DeleteObjects request takes.
+const maxDeleteBatch = 1000
+
+// KeyError is the failure of one key in a batch.
+type KeyError struct {
+	Key string
+	Err error
+}
+
+// Error formats the failure as "key: cause".
+func (e KeyError) Error() string { return fmt.Sprintf("%q: %v", e.Key, e.Err) }
+
+// Unwrap returns the cause.
+func (e KeyError) Unwrap() error { return e.Err }
+
+// BatchError reports the keys of a batch that failed, each with its
+// reason; the other keys were done.
+type BatchError struct {
+	Op     string
+	Bucket string
+	Failed []KeyError
+}
+
+// Error names the first few failed keys.
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "storage: %s s3://%s: %d keys failed", e.Op, e.Bucket, len(e.Failed))
+	for i, f := range e.Failed {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Failed)-3)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns every key's error, so errors.Is and errors.As look at all.
+func (e *BatchError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f
+	}
+	return errs
+}
+
+// DeleteMany deletes every key in keys from bucket ("" for the default
+// bucket) with DeleteObjects, 1000 keys a request. Missing keys are not
+// errors. Keys that fail (invalid, refused by the server, or in a request
+// that failed) are reported in a *BatchError, each with its reason; the
+// others are deleted. A cancelled context stops it and is returned.
+func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) error {
+	const op = "DeleteMany"
+	n, err := s.resolve(op, Name{Bucket: bucket}, false)
+	if err != nil {
+		return err
+	}
+	batchErr := &BatchError{Op: op, Bucket: n.Bucket}
+	batch := make([]types.ObjectIdentifier, 0, maxDeleteBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: &n.Bucket,
+			Delete: &types.Delete{Objects: batch, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return opError(ctx, op, n, err)
+			}
+			reqErr := opError(ctx, op, n, err)
+			for _, o := range batch {
+				batchErr.Failed = append(batchErr.Failed, KeyError{Key: aws.ToString(o.Key), Err: reqErr})
+			}
+		} else {
+			// Quiet is not honoured everywhere: only Errors count.
+			for _, e := range out.Errors {
+				batchErr.Failed = append(batchErr.Failed, KeyError{
+					Key: aws.ToString(e.Key),
+					Err: fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)),
+				})
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for key := range keys {
+		if err := checkKey(key); err != nil {
+			batchErr.Failed = append(batchErr.Failed, KeyError{Key: key, Err: err})
+			continue
+		}
+		batch = append(batch, types.ObjectIdentifier{Key: aws.String(key)})
+		if len(batch) == maxDeleteBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if len(batchErr.Failed) > 0 {
+		return batchErr
+	}
+	return nil
+}

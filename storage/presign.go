@@ -1,0 +1,85 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// PresignedRequest is a request anyone can make, without credentials,
+// until it expires.
+type PresignedRequest struct {
+	Method string
+	URL    string
+	// Header holds the headers that were signed: send them with the
+	// request, or it is refused.
+	Header http.Header
+}
+
+// maxPresignTTL is the longest validity SigV4 allows.
+const maxPresignTTL = 7 * 24 * time.Hour
+
+func checkTTL(op string, n Name, ttl time.Duration) error {
+	if ttl <= 0 || ttl > maxPresignTTL {
+		return inputError(op, n, ErrInvalidConfig, "expiry %v is not between 0 and 7 days", ttl)
+	}
+	return nil
+}
+
+// PresignGet returns a GET request for the object, valid for ttl (at most
+// 7 days). No request is sent.
+func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (PresignedRequest, error) {
+	const op = "PresignGet"
+	n, err := s.resolve(op, n, true)
+	if err != nil {
+		return PresignedRequest{}, err
+	}
+	if err := checkTTL(op, n, ttl); err != nil {
+		return PresignedRequest{}, err
+	}
+	req, err := s.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &n.Bucket, Key: &n.Key}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return PresignedRequest{}, opError(ctx, op, n, err)
+	}
+	return PresignedRequest{Method: req.Method, URL: req.URL, Header: req.SignedHeader}, nil
+}
+
+// PresignPut returns a PUT request that uploads the object, valid for ttl
+// (at most 7 days). Headers given in h (metadata, Content-Type...) are
+// signed: the uploader must send them as they are in the result's Header.
+func (s *Storage) PresignPut(ctx context.Context, n Name, ttl time.Duration, h Headers) (PresignedRequest, error) {
+	const op = "PresignPut"
+	n, err := s.resolve(op, n, true)
+	if err != nil {
+		return PresignedRequest{}, err
+	}
+	if err := checkTTL(op, n, ttl); err != nil {
+		return PresignedRequest{}, err
+	}
+	a, err := parseHeaders(h)
+	if err != nil {
+		return PresignedRequest{}, &Error{Op: op, Name: n, Err: err, kinds: classifyInput(err)}
+	}
+	in := &s3.PutObjectInput{
+		Bucket:             &n.Bucket,
+		Key:                &n.Key,
+		Metadata:           a.metaOrNil(),
+		ContentType:        a.str(hContentType),
+		CacheControl:       a.str(hCacheControl),
+		ContentDisposition: a.str(hContentDisposition),
+		ContentEncoding:    a.str(hContentEncoding),
+		ContentLanguage:    a.str(hContentLanguage),
+		Expires:            a.expires(),
+		StorageClass:       a.storageClass(),
+		Tagging:            a.str(hTagging),
+		ACL:                a.acl(),
+	}
+	req, err := s.presign.PresignPutObject(ctx, in, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return PresignedRequest{}, opError(ctx, op, n, fmt.Errorf("presigning: %w", err))
+	}
+	return PresignedRequest{Method: req.Method, URL: req.URL, Header: req.SignedHeader}, nil
+}

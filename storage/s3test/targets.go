@@ -1,0 +1,200 @@
+package s3test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3map/s3map/storage"
+)
+
+// EnvEndpoints names the environment variable listing real servers to test
+// against, as comma-separated "name=url" entries with credentials in the
+// URL: "minio=http://minioadmin:minioadmin@127.0.0.1:9000".
+const EnvEndpoints = "S3MAP_TEST_ENDPOINTS"
+
+// Endpoint is a real S3 server named in EnvEndpoints.
+type Endpoint struct {
+	Name   string
+	Config storage.Config // no DefaultBucket
+}
+
+// ParseEndpoints parses EnvEndpoints' form. Every URL must be http or
+// https, with a host and "user:password" credentials; names must be unique.
+func ParseEndpoints(s string) ([]Endpoint, error) {
+	var eps []Endpoint
+	for _, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		name, raw, ok := strings.Cut(entry, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("s3test: %s entry %q is not name=url", EnvEndpoints, entry)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("s3test: %s entry %q: %v", EnvEndpoints, name, err)
+		}
+		pass, hasPass := u.User.Password()
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User.Username() == "" || !hasPass {
+			return nil, fmt.Errorf("s3test: %s entry %q: want http(s)://user:password@host:port", EnvEndpoints, name)
+		}
+		if slices.ContainsFunc(eps, func(e Endpoint) bool { return e.Name == name }) {
+			return nil, fmt.Errorf("s3test: %s names %q twice", EnvEndpoints, name)
+		}
+		tls := u.Scheme == "https"
+		eps = append(eps, Endpoint{Name: name, Config: storage.Config{
+			AccessKeyID:     u.User.Username(),
+			SecretAccessKey: pass,
+			Endpoint:        u.Scheme + "://" + u.Host,
+			Region:          "us-east-1",
+			TLS:             &tls,
+		}})
+	}
+	return eps, nil
+}
+
+// Caps are the S3 features a server has that not every test server has
+// (see SERVERS.md). A test that needs one skips, saying why, where it is
+// missing.
+type Caps struct {
+	// UploadPartCopy: multipart server-side copy.
+	UploadPartCopy bool
+	// GetIfMatch: GET answers 412 when If-Match does not match.
+	GetIfMatch bool
+	// AllStandardHeaders: Cache-Control, Content-Language and Expires are
+	// stored and returned.
+	AllStandardHeaders bool
+	// DotSegmentKeys: keys holding "//", "/./" or "/../" are stored as
+	// they are (MinIO refuses them, versitygw normalises them).
+	DotSegmentKeys bool
+	// MultipartIfNoneMatch: CompleteMultipartUpload honours If-None-Match.
+	MultipartIfNoneMatch bool
+	// DelimiterPaging: paged listings with a Delimiter do not repeat
+	// common prefixes.
+	DelimiterPaging bool
+	// MultipartETag: a multipart upload's ETag (from
+	// CompleteMultipartUpload) is the one HEAD and GET report later.
+	MultipartETag bool
+}
+
+// capsOf returns the known capabilities of a server by its name; a name
+// not known is taken to be a full S3.
+func capsOf(name string) Caps {
+	all := Caps{true, true, true, true, true, true, true}
+	switch strings.ToLower(name) {
+	case InProcess:
+		return Caps{AllStandardHeaders: false}
+	case "minio", "versitygw":
+		all.DotSegmentKeys = false
+	}
+	return all
+}
+
+// InProcess is the Target name of the in-process server.
+const InProcess = "inprocess"
+
+// Target is one server a test runs against, with a fresh bucket of its own.
+type Target struct {
+	Name string
+	// Config reaches the server, with the test's bucket as DefaultBucket.
+	Config storage.Config
+	// Storage is connected with Config.
+	Storage *storage.Storage
+	Caps    Caps
+}
+
+// Require skips the test, saying why, unless the target has the feature.
+func (tg *Target) Require(t testing.TB, has bool, feature string) {
+	t.Helper()
+	if !has {
+		t.Skipf("%s lacks %s (see SERVERS.md)", tg.Name, feature)
+	}
+}
+
+// ForEach runs f as a subtest on the in-process server and on every server
+// in EnvEndpoints, each with a new, empty bucket that is emptied and
+// deleted when the subtest ends. A malformed EnvEndpoints fails the test.
+func ForEach(t *testing.T, f func(t *testing.T, tg *Target)) {
+	t.Helper()
+	eps, err := ParseEndpoints(os.Getenv(EnvEndpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run(InProcess, func(t *testing.T) {
+		srv := NewServer()
+		t.Cleanup(srv.Close)
+		run(t, InProcess, srv.Config(), f)
+	})
+	for _, ep := range eps {
+		t.Run(ep.Name, func(t *testing.T) { run(t, ep.Name, ep.Config, f) })
+	}
+}
+
+func run(t *testing.T, name string, cfg storage.Config, f func(t *testing.T, tg *Target)) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := storage.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", name, err)
+	}
+	bucket := NewBucketName()
+	if err := admin.CreateBucket(ctx, bucket); err != nil {
+		t.Fatalf("creating bucket on %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := RemoveBucket(context.Background(), admin, bucket); err != nil {
+			t.Errorf("removing test bucket %s on %s: %v", bucket, name, err)
+		}
+	})
+	cfg.DefaultBucket = bucket
+	st, err := storage.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f(t, &Target{Name: name, Config: cfg, Storage: st, Caps: capsOf(name)})
+}
+
+// NewBucketName returns a bucket name unlikely to be in use.
+func NewBucketName() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "s3map-test-" + hex.EncodeToString(b[:])
+}
+
+// RemoveBucket deletes every object in bucket (several rounds, for servers
+// slow to show deletions) and then the bucket.
+func RemoveBucket(ctx context.Context, st *storage.Storage, bucket string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var lastErr error
+	for range 5 {
+		keys, errf := st.List(ctx, bucket, "", nil)
+		if err := st.DeleteMany(ctx, bucket, func(yield func(string) bool) {
+			for info := range keys {
+				if !yield(info.Name.Key) {
+					return
+				}
+			}
+		}); err != nil {
+			lastErr = err
+			continue
+		}
+		if err := errf(); err != nil {
+			lastErr = err
+			continue
+		}
+		if lastErr = st.DeleteBucket(ctx, bucket); lastErr == nil {
+			return nil
+		}
+	}
+	return lastErr
+}
