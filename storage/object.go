@@ -351,3 +351,27 @@ func totalFromContentRange(cr string) (int64, bool) {
 	}
 	return n, true
 }
+
+// DeleteIf deletes the object only if its ETag is etag (DeleteObject with
+// If-Match). Otherwise, including when the object is missing, it returns an
+// error that errors.Is ErrPreconditionFailed.
+//
+// The condition needs the server's support. AWS S3 and moto honour it;
+// versitygw 1.8.0 refuses another ETag but deletes nothing and answers
+// success for a missing key; MinIO ignores If-Match on DELETE and deletes
+// unconditionally, so do not rely on DeleteIf there.
+func (s *Storage) DeleteIf(ctx context.Context, n Name, etag string) error {
+	const op = "DeleteIf"
+	n, err := s.resolve(op, n, true)
+	if err != nil {
+		return err
+	}
+	if etag == "" {
+		return inputError(op, n, ErrInvalidHeader, "empty ETag")
+	}
+	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &n.Bucket, Key: &n.Key, IfMatch: &etag})
+	if err != nil {
+		return conditionalWriteError(ctx, op, n, err)
+	}
+	return nil
+}

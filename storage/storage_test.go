@@ -977,3 +977,37 @@ func TestPresigned(t *testing.T) {
 		}
 	})
 }
+
+func TestDeleteIf(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		tg.Require(t, tg.Caps.ConditionalDelete, "DeleteObject If-Match")
+		ctx := context.Background()
+		st := tg.Storage
+		n := storage.Name{Key: "delete-if"}
+		first, err := st.Put(ctx, n, strings.NewReader("1"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := st.Put(ctx, n, strings.NewReader("2"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteIf(ctx, n, first.ETag); !errors.Is(err, storage.ErrPreconditionFailed) {
+			t.Errorf("DeleteIf with a stale ETag: %v; want ErrPreconditionFailed", err)
+		}
+		if ok, _, err := st.Exists(ctx, n); !ok || err != nil {
+			t.Fatalf("after a refused DeleteIf: exists %v, %v; want it kept", ok, err)
+		}
+		if err := st.DeleteIf(ctx, n, second.ETag); err != nil {
+			t.Fatalf("DeleteIf with the current ETag: %v", err)
+		}
+		if ok, _, err := st.Exists(ctx, n); ok || err != nil {
+			t.Fatalf("after DeleteIf: exists %v, %v; want gone", ok, err)
+		}
+		if tg.Caps.ConditionalDeleteMissing {
+			if err := st.DeleteIf(ctx, n, second.ETag); !errors.Is(err, storage.ErrPreconditionFailed) {
+				t.Errorf("DeleteIf on a missing key: %v; want ErrPreconditionFailed", err)
+			}
+		}
+	})
+}

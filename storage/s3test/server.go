@@ -2,6 +2,7 @@ package s3test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -29,7 +30,8 @@ const (
 // examples, as httptest.Server is for HTTP. It is built on gofakes3 with
 // its s3mem backend, corrected where the library relies on S3 behaviour
 // gofakes3 lacks (a CopyObject with REPLACE keeps only the metadata it
-// names, and an overwrite drops the old object's metadata). Limits that remain: no UploadPartCopy, GET If-Match ignored,
+// names, and an overwrite drops the old object's metadata) and where
+// DeleteObject ignores If-Match. Limits that remain: no UploadPartCopy, GET If-Match ignored,
 // Cache-Control, Content-Language and Expires not stored.
 type Server struct {
 	// URL is the server's base URL, "http://127.0.0.1:port".
@@ -119,6 +121,10 @@ const tombstone = "\x00s3test-dropped"
 // wrap serves copy requests one at a time, noting the metadata they name.
 func (b *metaFix) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && r.Header.Get("If-Match") != "" {
+			b.conditionalDelete(w, r, next)
+			return
+		}
 		isCopy := r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && r.URL.Query().Get("uploadId") == ""
 		if !isCopy {
 			next.ServeHTTP(w, r)
@@ -137,6 +143,30 @@ func (b *metaFix) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// conditionalDelete honours If-Match on DeleteObject, which gofakes3
+// ignores: 404 for a missing key, 412 for another ETag.
+func (b *metaFix) conditionalDelete(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	b.writes.Lock()
+	defer b.writes.Unlock()
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	obj, err := b.Backend.HeadObject(bucket, key)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	if strings.Trim(r.Header.Get("If-Match"), `"`) != hex.EncodeToString(obj.Hash) {
+		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+		return
+	}
+	next.ServeHTTP(w, r)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, message)
 }
 
 // dropOld adds a tombstone to meta for each user metadata key of the

@@ -84,17 +84,28 @@ type Caps struct {
 	// MultipartETag: a multipart upload's ETag (from
 	// CompleteMultipartUpload) is the one HEAD and GET report later.
 	MultipartETag bool
+	// ConditionalDelete: DeleteObject with If-Match refuses another ETag
+	// (MinIO ignores the header and deletes).
+	ConditionalDelete bool
+	// ConditionalDeleteMissing: DeleteObject with If-Match on a missing key
+	// fails (versitygw answers 204).
+	ConditionalDeleteMissing bool
 }
 
 // capsOf returns the known capabilities of a server by its name; a name
 // not known is taken to be a full S3.
 func capsOf(name string) Caps {
-	all := Caps{true, true, true, true, true, true, true}
+	all := Caps{true, true, true, true, true, true, true, true, true}
 	switch strings.ToLower(name) {
 	case InProcess:
-		return Caps{AllStandardHeaders: false}
-	case "minio", "versitygw":
+		return Caps{ConditionalDelete: true, ConditionalDeleteMissing: true}
+	case "minio":
 		all.DotSegmentKeys = false
+		all.ConditionalDelete = false
+		all.ConditionalDeleteMissing = false
+	case "versitygw":
+		all.DotSegmentKeys = false
+		all.ConditionalDeleteMissing = false
 	}
 	return all
 }
