@@ -1,0 +1,470 @@
+package bucketmap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/storage"
+)
+
+// BucketMap is the map view of the objects under one key prefix of one
+// bucket: key k is the object prefix+k. It implements kv.Store[[]byte],
+// kv.Versioned[[]byte] (versions are ETags), kv.Batcher[[]byte] and
+// kv.PrefixLister. It is safe for concurrent use.
+type BucketMap struct {
+	st     *storage.Storage
+	bucket string
+	prefix string
+	opts   Options
+	err    error // set by Sub for an invalid prefix: every call returns it
+}
+
+// Options tune a BucketMap. A nil *Options, and every zero field, means the
+// default.
+type Options struct {
+	// Concurrency bounds the requests in flight for one batch call
+	// (GetMany, SetMany) and the values All fetches ahead. Default 8.
+	Concurrency int
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Concurrency <= 0 {
+		r.Concurrency = 8
+	}
+	return r
+}
+
+var (
+	_ kv.Store[[]byte]     = (*BucketMap)(nil)
+	_ kv.Versioned[[]byte] = (*BucketMap)(nil)
+	_ kv.Batcher[[]byte]   = (*BucketMap)(nil)
+	_ kv.PrefixLister      = (*BucketMap)(nil)
+)
+
+// New returns the map over root's bucket (the Storage's default bucket when
+// empty) and key prefix root.Key ("" for the whole bucket; usually ending
+// in "/"). It sends no request.
+func New(st *storage.Storage, root storage.Name, opts *Options) (*BucketMap, error) {
+	if st == nil {
+		return nil, errors.New("bucketmap: nil *storage.Storage")
+	}
+	if root.Bucket == "" {
+		root.Bucket = st.DefaultBucket()
+		if root.Bucket == "" {
+			return nil, fmt.Errorf("bucketmap: %w", storage.ErrNoBucket)
+		}
+	}
+	if _, err := storage.ParseName("s3://" + root.Bucket); err != nil {
+		return nil, fmt.Errorf("bucketmap: %w", err)
+	}
+	if err := kv.CheckPrefix(root.Key); err != nil {
+		return nil, fmt.Errorf("bucketmap: %w", err)
+	}
+	return &BucketMap{st: st, bucket: root.Bucket, prefix: root.Key, opts: opts.withDefaults()}, nil
+}
+
+// Open reads the YAML config at configPath (see storage.LoadConfig),
+// connects, and returns the map over prefix in the default bucket. A prefix
+// of the form "s3://bucket/prefix" names the bucket too.
+func Open(ctx context.Context, configPath, prefix string) (*BucketMap, error) {
+	cfg, err := storage.LoadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	root := storage.Name{Key: prefix}
+	if strings.HasPrefix(prefix, "s3://") {
+		if root, err = storage.ParseName(prefix); err != nil {
+			return nil, fmt.Errorf("bucketmap: %w", err)
+		}
+	}
+	return New(st, root, nil)
+}
+
+// Sub returns the map over the keys of m that start with prefix: key k of
+// the result is key prefix+k of m. It sends no request; an invalid prefix
+// makes every call of the result fail with kv.ErrInvalidKey.
+func (m *BucketMap) Sub(prefix string) *BucketMap {
+	sub := *m
+	sub.prefix = m.prefix + prefix
+	if sub.err == nil {
+		if err := kv.CheckPrefix(sub.prefix); err != nil {
+			sub.err = fmt.Errorf("bucketmap: Sub(%q): %w", prefix, err)
+		}
+	}
+	return &sub
+}
+
+// Bucket returns the map's bucket.
+func (m *BucketMap) Bucket() string { return m.bucket }
+
+// Prefix returns the map's key prefix within the bucket.
+func (m *BucketMap) Prefix() string { return m.prefix }
+
+// Storage returns the Storage the map uses.
+func (m *BucketMap) Storage() *storage.Storage { return m.st }
+
+// name returns the object name of key, or an error wrapping
+// kv.ErrInvalidKey for a key S3 cannot hold under the prefix.
+func (m *BucketMap) name(op, key string) (storage.Name, error) {
+	if m.err != nil {
+		return storage.Name{}, m.err
+	}
+	if err := kv.CheckKey(m.prefix, key); err != nil {
+		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, err)
+	}
+	return storage.Name{Bucket: m.bucket, Key: m.prefix + key}, nil
+}
+
+// kindError gives a storage error the kv kind it stands for, keeping its
+// message and its chain (so errors.Is finds both kv's sentinel and
+// storage's, and errors.As the SDK's error).
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string        { return e.err.Error() }
+func (e *kindError) Unwrap() error        { return e.err }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+// wrapErr maps a storage error to its kv kind: a missing object (not a
+// missing bucket) is kv.ErrNotFound, a refused name kv.ErrInvalidKey, a
+// failed condition kv.ErrConflict.
+func wrapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrBucketNotFound):
+		return &kindError{kv.ErrNotFound, err}
+	case errors.Is(err, storage.ErrInvalidName):
+		return &kindError{kv.ErrInvalidKey, err}
+	case errors.Is(err, storage.ErrPreconditionFailed):
+		return &kindError{kv.ErrConflict, err}
+	}
+	return err
+}
+
+// Get returns the value of key. A missing key is an error that errors.Is
+// both kv.ErrNotFound and storage.ErrNotFound. The caller owns the bytes.
+func (m *BucketMap) Get(ctx context.Context, key string) ([]byte, error) {
+	v, _, err := m.GetVersion(ctx, key)
+	return v, err
+}
+
+// GetVersion returns the value of key and its version (the ETag).
+func (m *BucketMap) GetVersion(ctx context.Context, key string) ([]byte, kv.Version, error) {
+	v, ver, _, err := m.get(ctx, "Get", key, "")
+	return v, ver, err
+}
+
+// GetIfChanged returns the value and version of key unless its version is
+// still known; then changed is false and no value moved (a 304).
+func (m *BucketMap) GetIfChanged(ctx context.Context, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
+	return m.get(ctx, "GetIfChanged", key, known)
+}
+
+func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
+	n, err := m.name(op, key)
+	if err != nil {
+		return nil, "", false, err
+	}
+	r, err := m.st.Get(ctx, n, &storage.GetOptions{IfNoneMatch: string(known)})
+	if errors.Is(err, storage.ErrNotModified) {
+		return nil, known, false, nil
+	}
+	if err != nil {
+		return nil, "", false, wrapErr(err)
+	}
+	defer r.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.Length, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
+	}
+	return buf.Bytes(), kv.Version(r.Info.ETag), true, nil
+}
+
+// Set stores value under key. Set keeps no reference to value.
+func (m *BucketMap) Set(ctx context.Context, key string, value []byte) error {
+	_, err := m.put(ctx, "Set", key, value, nil)
+	return err
+}
+
+func (m *BucketMap) put(ctx context.Context, op, key string, value []byte, opts *storage.PutOptions) (kv.Version, error) {
+	n, err := m.name(op, key)
+	if err != nil {
+		return "", err
+	}
+	info, err := m.st.Put(ctx, n, bytes.NewReader(value), opts)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	return kv.Version(info.ETag), nil
+}
+
+// SetIfAbsent stores value only if key has no value (If-None-Match: *) and
+// returns the new version; otherwise it returns an error that errors.Is
+// kv.ErrConflict and storage.ErrPreconditionFailed.
+func (m *BucketMap) SetIfAbsent(ctx context.Context, key string, value []byte) (kv.Version, error) {
+	return m.put(ctx, "SetIfAbsent", key, value, &storage.PutOptions{IfNoneMatch: "*"})
+}
+
+// CompareAndSwap stores value only if key's version (ETag) is still old
+// (If-Match) and returns the new version; otherwise, a missing key
+// included, it returns an error that errors.Is kv.ErrConflict.
+func (m *BucketMap) CompareAndSwap(ctx context.Context, key string, old kv.Version, value []byte) (kv.Version, error) {
+	if old == "" {
+		return "", fmt.Errorf("bucketmap: CompareAndSwap %q: %w: empty version", key, kv.ErrConflict)
+	}
+	return m.put(ctx, "CompareAndSwap", key, value, &storage.PutOptions{IfMatch: string(old)})
+}
+
+// CompareAndDelete deletes key only if its version is still old; otherwise
+// it returns an error that errors.Is kv.ErrConflict. It needs the server to
+// honour If-Match on DELETE: see storage.Storage.DeleteIf (MinIO does not).
+func (m *BucketMap) CompareAndDelete(ctx context.Context, key string, old kv.Version) error {
+	n, err := m.name("CompareAndDelete", key)
+	if err != nil {
+		return err
+	}
+	if old == "" {
+		return fmt.Errorf("bucketmap: CompareAndDelete %q: %w: empty version", key, kv.ErrConflict)
+	}
+	return wrapErr(m.st.DeleteIf(ctx, n, string(old)))
+}
+
+// Has reports whether key has a value. A missing key is (false, nil); a
+// 403 or a missing bucket is an error.
+func (m *BucketMap) Has(ctx context.Context, key string) (bool, error) {
+	n, err := m.name("Has", key)
+	if err != nil {
+		return false, err
+	}
+	ok, _, err := m.st.Exists(ctx, n)
+	return ok, wrapErr(err)
+}
+
+// Delete removes key. A missing key is not an error.
+func (m *BucketMap) Delete(ctx context.Context, key string) error {
+	n, err := m.name("Delete", key)
+	if err != nil {
+		return err
+	}
+	return wrapErr(m.st.Delete(ctx, n))
+}
+
+// Keys yields the map's keys (prefix stripped) in S3's byte-wise order, a
+// page of 1000 at a time, so memory does not grow with the number of keys.
+// The error function reports the first failure once the loop is over;
+// breaking out early is safe. Each range lists afresh.
+func (m *BucketMap) Keys(ctx context.Context) (iter.Seq[string], func() error) {
+	return m.KeysWithPrefix(ctx, "")
+}
+
+// KeysWithPrefix yields the map's keys that start with prefix, in full,
+// with one S3 listing under the map's prefix plus prefix.
+func (m *BucketMap) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
+	infos, errf := m.list(ctx, prefix)
+	return func(yield func(string) bool) {
+		for info := range infos {
+			if !yield(info.Name.Key[len(m.prefix):]) {
+				return
+			}
+		}
+	}, errf
+}
+
+// list lists the objects under the map's prefix plus prefix.
+func (m *BucketMap) list(ctx context.Context, prefix string) (iter.Seq[storage.Info], func() error) {
+	err := m.err
+	if err == nil {
+		if err = kv.CheckPrefix(m.prefix + prefix); err != nil {
+			err = fmt.Errorf("bucketmap: Keys: %w", err)
+		}
+	}
+	if err != nil {
+		return func(func(storage.Info) bool) {}, func() error { return err }
+	}
+	seq, errf := m.st.List(ctx, m.bucket, m.prefix+prefix, nil)
+	return seq, func() error { return wrapErr(errf()) }
+}
+
+// Len counts the keys (one listing).
+func (m *BucketMap) Len(ctx context.Context) (int, error) {
+	n := 0
+	seq, errf := m.list(ctx, "")
+	for range seq {
+		n++
+	}
+	return n, errf()
+}
+
+// Clear deletes every key of the map, with DeleteObjects requests of up to
+// 1000 keys, as it lists them. Keys that fail are reported in a
+// *storage.BatchError.
+func (m *BucketMap) Clear(ctx context.Context) error {
+	seq, errf := m.list(ctx, "")
+	err := m.st.DeleteMany(ctx, m.bucket, func(yield func(string) bool) {
+		for info := range seq {
+			if !yield(info.Name.Key) {
+				return
+			}
+		}
+	})
+	return errors.Join(wrapErr(err), errf())
+}
+
+// Stat returns the info of key's object: size, ETag, content type,
+// metadata.
+func (m *BucketMap) Stat(ctx context.Context, key string) (storage.Info, error) {
+	n, err := m.name("Stat", key)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	info, err := m.st.Stat(ctx, n)
+	return info, wrapErr(err)
+}
+
+// Metadata returns the user metadata of key's object.
+func (m *BucketMap) Metadata(ctx context.Context, key string) (storage.Metadata, error) {
+	info, err := m.Stat(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return info.Metadata, nil
+}
+
+// UpdateMetadata replaces the user metadata of key's object with the
+// x-amz-meta-* headers in h; the value and standard headers stay (see
+// storage.Storage.UpdateMetadata).
+func (m *BucketMap) UpdateMetadata(ctx context.Context, key string, h storage.Headers) error {
+	n, err := m.name("UpdateMetadata", key)
+	if err != nil {
+		return err
+	}
+	return wrapErr(m.st.UpdateMetadata(ctx, n, h))
+}
+
+// Copy copies srcKey's object to dstKey on the server, metadata and
+// standard headers included.
+func (m *BucketMap) Copy(ctx context.Context, srcKey, dstKey string) error {
+	src, err := m.name("Copy", srcKey)
+	if err != nil {
+		return err
+	}
+	dst, err := m.name("Copy", dstKey)
+	if err != nil {
+		return err
+	}
+	return wrapErr(m.st.Copy(ctx, src, dst, nil))
+}
+
+// Rename moves oldKey's object to newKey: a server-side copy, then a
+// delete of oldKey. It is not atomic: a failure between the two leaves
+// both keys, never neither.
+func (m *BucketMap) Rename(ctx context.Context, oldKey, newKey string) error {
+	if err := m.Copy(ctx, oldKey, newKey); err != nil {
+		return err
+	}
+	if oldKey == newKey {
+		return nil
+	}
+	return m.Delete(ctx, oldKey)
+}
+
+// NewReader opens key's value for streaming, for values too large to hold
+// in memory. The caller must Close it. Reader.Info has the size, ETag and
+// metadata.
+func (m *BucketMap) NewReader(ctx context.Context, key string) (*storage.Reader, error) {
+	n, err := m.name("NewReader", key)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.st.Get(ctx, n, nil)
+	return r, wrapErr(err)
+}
+
+// SetFrom stores the bytes of r under key, streaming them (large values go
+// up in parts; memory stays bounded). opts may add headers or conditions.
+func (m *BucketMap) SetFrom(ctx context.Context, key string, r io.Reader, opts *storage.PutOptions) (storage.Info, error) {
+	n, err := m.name("SetFrom", key)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	info, err := m.st.Put(ctx, n, r, opts)
+	return info, wrapErr(err)
+}
+
+// NewWriter returns a writer whose bytes become key's value. The value is
+// stored when Close returns nil; Close reports the upload's error. Cancel
+// ctx (or call CloseWithError) to abandon it: nothing is stored and no
+// parts are left behind. Close or CloseWithError must be called.
+func (m *BucketMap) NewWriter(ctx context.Context, key string, opts *storage.PutOptions) (*Writer, error) {
+	n, err := m.name("NewWriter", key)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	w := &Writer{pw: pw, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		_, err := m.st.Put(ctx, n, pr, opts)
+		w.err = wrapErr(err)
+		pr.CloseWithError(errUploadEnded)
+	}()
+	return w, nil
+}
+
+var errUploadEnded = errors.New("bucketmap: the upload has ended")
+
+// Writer streams a value into a key; see BucketMap.NewWriter.
+type Writer struct {
+	pw   *io.PipeWriter
+	done chan struct{}
+	err  error
+}
+
+// Write sends p to the upload.
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.pw.Write(p)
+	if errors.Is(err, errUploadEnded) {
+		<-w.done
+		if w.err != nil {
+			return n, w.err
+		}
+	}
+	return n, err
+}
+
+// Close ends the value and waits for the upload: nil means it is stored.
+func (w *Writer) Close() error {
+	w.pw.Close()
+	<-w.done
+	return w.err
+}
+
+// CloseWithError abandons the upload; nothing is stored.
+func (w *Writer) CloseWithError(err error) error {
+	if err == nil {
+		err = errors.New("bucketmap: write abandoned")
+	}
+	w.pw.CloseWithError(err)
+	<-w.done
+	return nil
+}
