@@ -67,15 +67,15 @@ func (e *BatchError) Unwrap() []error {
 // checkBatchKeys returns a *BatchError naming every key that CheckKey
 // refuses, or nil when all are valid.
 func checkBatchKeys(op string, keys iter.Seq[string]) error {
-	return checkBatchKeysWithPrefix(op, "", keys)
+	return checkBatchKeysWith(op, keys, func(key string) error { return CheckKey("", key) })
 }
 
-// checkBatchKeysWithPrefix is checkBatchKeys for keys that will have prefix
-// put before them.
-func checkBatchKeysWithPrefix(op, prefix string, keys iter.Seq[string]) error {
+// checkBatchKeysWith returns a *BatchError naming every key that check
+// refuses, or nil when all are valid.
+func checkBatchKeysWith(op string, keys iter.Seq[string], check func(key string) error) error {
 	var failed map[string]error
 	for key := range keys {
-		if err := CheckKey(prefix, key); err != nil {
+		if err := check(key); err != nil {
 			if failed == nil {
 				failed = make(map[string]error)
 			}
@@ -88,6 +88,15 @@ func checkBatchKeysWithPrefix(op, prefix string, keys iter.Seq[string]) error {
 	return nil
 }
 
+// keyCheckOf returns how s checks keys: its KeyChecker, or CheckKey with
+// no prefix.
+func keyCheckOf[V any](s Store[V]) func(key string) error {
+	if checker, ok := s.(KeyChecker); ok {
+		return checker.CheckKey
+	}
+	return func(key string) error { return CheckKey("", key) }
+}
+
 // keysOfMap yields the keys of m.
 func keysOfMap[V any](m map[string]V) iter.Seq[string] {
 	return maps.Keys(m)
@@ -97,19 +106,20 @@ func keysOfMap[V any](m map[string]V) iter.Seq[string] {
 // the map; they are not errors. It uses s's Batcher when s has one, and
 // otherwise calls Get for each distinct key, BatchConcurrency at a time.
 //
-// Invalid keys fail the whole batch with a *BatchError naming each of
-// them, before anything is read. When single reads fail, the error is a
+// Without a Batcher, keys are first checked with s's KeyChecker (CheckKey
+// when s has none): invalid keys fail the whole batch with a *BatchError
+// naming each of them, before anything is read. When single reads fail, the error is a
 // *BatchError naming each failed key and the map holds the keys that were
 // read. A done context returns ctx.Err() as it is.
 func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]V, error) {
-	if err := checkBatchKeys("GetMany", slices.Values(keys)); err != nil {
+	if b, ok := s.(Batcher[V]); ok {
+		return b.GetMany(ctx, keys)
+	}
+	if err := checkBatchKeysWith("GetMany", slices.Values(keys), keyCheckOf(s)); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	if b, ok := s.(Batcher[V]); ok {
-		return b.GetMany(ctx, keys)
 	}
 	var (
 		mu    sync.Mutex
@@ -140,19 +150,20 @@ func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]
 // SetMany stores every item in s. It uses s's Batcher when s has one, and
 // otherwise calls Set for each item, BatchConcurrency at a time.
 //
-// Invalid keys fail the whole batch with a *BatchError naming each of
-// them, before anything is written. When single writes fail, the error is
+// Without a Batcher, keys are first checked with s's KeyChecker (CheckKey
+// when s has none): invalid keys fail the whole batch with a *BatchError
+// naming each of them, before anything is written. When single writes fail, the error is
 // a *BatchError naming each failed key; the other items were written. A
 // done context returns ctx.Err() as it is.
 func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
-	if err := checkBatchKeys("SetMany", keysOfMap(items)); err != nil {
+	if b, ok := s.(Batcher[V]); ok {
+		return b.SetMany(ctx, items)
+	}
+	if err := checkBatchKeysWith("SetMany", keysOfMap(items), keyCheckOf(s)); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if b, ok := s.(Batcher[V]); ok {
-		return b.SetMany(ctx, items)
 	}
 	failed := eachKey(ctx, slices.Collect(maps.Keys(items)), func(key string) error {
 		return s.Set(ctx, key, items[key])
@@ -170,19 +181,20 @@ func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
 // uses s's Batcher when s has one, and otherwise calls Delete for each
 // distinct key, BatchConcurrency at a time.
 //
-// Invalid keys fail the whole batch with a *BatchError naming each of
-// them, before anything is deleted. When single deletes fail, the error is
+// Without a Batcher, keys are first checked with s's KeyChecker (CheckKey
+// when s has none): invalid keys fail the whole batch with a *BatchError
+// naming each of them, before anything is deleted. When single deletes fail, the error is
 // a *BatchError naming each failed key; the other keys were deleted. A done
 // context returns ctx.Err() as it is.
 func DeleteMany[V any](ctx context.Context, s Store[V], keys []string) error {
-	if err := checkBatchKeys("DeleteMany", slices.Values(keys)); err != nil {
+	if b, ok := s.(Batcher[V]); ok {
+		return b.DeleteMany(ctx, keys)
+	}
+	if err := checkBatchKeysWith("DeleteMany", slices.Values(keys), keyCheckOf(s)); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if b, ok := s.(Batcher[V]); ok {
-		return b.DeleteMany(ctx, keys)
 	}
 	failed := eachKey(ctx, distinct(keys), func(key string) error {
 		return s.Delete(ctx, key)

@@ -94,7 +94,9 @@ type Versioned[V any] interface {
 // calls otherwise.
 //
 // A batch that fails for some keys returns a *BatchError naming each of
-// them; the other keys are done.
+// them; the other keys are done. A batch with invalid keys is refused
+// whole, before anything is done, with a *BatchError naming each invalid
+// key (its error errors.Is ErrInvalidKey).
 type Batcher[V any] interface {
 	// GetMany returns the values of the given keys. Missing keys are absent
 	// from the map; they are not errors.
@@ -153,4 +155,15 @@ func errNotFoundKey(key string) error {
 // errConflictKey returns ErrConflict naming key and why the condition failed.
 func errConflictKey(key, why string) error {
 	return fmt.Errorf("%w: key %q: %s", ErrConflict, key, why)
+}
+
+// KeyChecker is the optional ability of a store to check a key, without
+// any I/O, exactly as its methods would: with CheckKey and whatever prefix
+// the store puts before its keys. The batch functions use it to refuse a
+// batch with an invalid key before anything is written; WithPrefix uses it
+// to check prefix+key against the store under it.
+type KeyChecker interface {
+	// CheckKey returns an error that errors.Is ErrInvalidKey when the
+	// store's methods would refuse key, and nil otherwise.
+	CheckKey(key string) error
 }

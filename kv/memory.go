@@ -11,8 +11,8 @@ import (
 )
 
 // Memory is the reference Store: a map in memory, safe for concurrent use.
-// It implements Versioned (a version is a per-store counter), Batcher and
-// PrefixLister.
+// It implements Versioned (a version is a per-store counter), Batcher,
+// PrefixLister and KeyChecker.
 //
 // When V is []byte, Memory copies bytes in and out: the caller owns what
 // Get returns, and Set keeps no reference to the caller's slice. Other
@@ -46,6 +46,7 @@ var (
 	_ Versioned[[]byte] = (*Memory[[]byte])(nil)
 	_ Batcher[[]byte]   = (*Memory[[]byte])(nil)
 	_ PrefixLister      = (*Memory[[]byte])(nil)
+	_ KeyChecker        = (*Memory[[]byte])(nil)
 )
 
 // cloneIfBytes copies the bytes of a []byte value, so that the store and the
@@ -80,6 +81,12 @@ func (m *Memory[V]) put(key string, v V) Version {
 	m.clock++
 	m.entries[key] = memoryEntry[V]{value: cloneIfBytes(v), version: m.clock}
 	return memoryVersion(m.clock)
+}
+
+// CheckKey returns the error the methods of m give for key, or nil: m
+// puts no prefix before its keys.
+func (m *Memory[V]) CheckKey(key string) error {
+	return CheckKey("", key)
 }
 
 // Get returns a copy of the value under key, or ErrNotFound.

@@ -18,7 +18,8 @@ import (
 // prefix itself has no name in the result and is not listed.
 //
 // The result has exactly the optional abilities of s: it is a Versioned,
-// Batcher or PrefixLister if and only if s is. WithPrefix of a WithPrefix
+// Batcher or PrefixLister if and only if s is. It is always a KeyChecker,
+// and when s is one too, keys are also checked by s as prefix+key. WithPrefix of a WithPrefix
 // store joins the two prefixes over the original store; an empty prefix
 // returns s itself.
 //
@@ -119,7 +120,18 @@ func (p *prefixBase[V]) check(key string) error {
 	if p.bad != nil {
 		return p.bad
 	}
-	return CheckKey(p.prefix, key)
+	if err := CheckKey(p.prefix, key); err != nil {
+		return err
+	}
+	if checker, ok := p.under.(KeyChecker); ok {
+		return checker.CheckKey(p.prefix + key)
+	}
+	return nil
+}
+
+// CheckKey returns the error the methods of p give for key, or nil.
+func (p *prefixBase[V]) CheckKey(key string) error {
+	return p.check(key)
 }
 
 func (p *prefixBase[V]) Get(ctx context.Context, key string) (V, error) {
@@ -246,7 +258,7 @@ func (b prefixBatcher[V]) checkBatch(op string, keys iter.Seq[string]) error {
 	if b.p.bad != nil {
 		return b.p.bad
 	}
-	return checkBatchKeysWithPrefix(op, b.p.prefix, keys)
+	return checkBatchKeysWith(op, keys, b.p.check)
 }
 
 // trimBatchError names the keys of a *BatchError from the store under
