@@ -191,7 +191,7 @@ func firstKeys(t *testing.T, st kv.Store[[]byte], n int) []string {
 const (
 	leakBreaks = 20
 	leakSlack  = 10
-	leakWait   = 10 * time.Second
+	leakWait   = 5 * time.Second
 )
 
 // testNoLeak breaks out of st.Keys many times and checks that no

@@ -1,0 +1,168 @@
+package kv_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/s3map/s3map/kv"
+)
+
+// alwaysConflicts is a Versioned store whose conditional writes always
+// lose the race, counting the attempts.
+type alwaysConflicts struct {
+	*kv.Memory[[]byte]
+	attempts atomic.Int64
+}
+
+func (s *alwaysConflicts) SetIfAbsent(ctx context.Context, key string, v []byte) (kv.Version, error) {
+	s.attempts.Add(1)
+	return "", kv.ErrConflict
+}
+
+func (s *alwaysConflicts) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	s.attempts.Add(1)
+	return "", kv.ErrConflict
+}
+
+// fastRetries keeps the conflict tests quick.
+var fastRetries = &kv.UpdateOptions{MaxAttempts: 5, MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond}
+
+func TestUpdate(t *testing.T) {
+	m := kv.NewMemory[[]byte]()
+	ctx := t.Context()
+	var calls []string
+	fn := func(old []byte, exists bool) ([]byte, error) {
+		if !exists {
+			calls = append(calls, "missing")
+			return []byte("a"), nil
+		}
+		calls = append(calls, string(old))
+		return append(old, 'a'), nil
+	}
+	for range 3 {
+		if err := kv.Update(ctx, m, "k", fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := m.Get(ctx, "k")
+	if err != nil || string(got) != "aaa" {
+		t.Errorf("after three updates Get = %q, %v; want \"aaa\", nil", got, err)
+	}
+	if want := "missing,a,aa"; strings.Join(calls, ",") != want {
+		t.Errorf("fn saw %q; want %q", strings.Join(calls, ","), want)
+	}
+}
+
+func TestUpdateFnErrorAborts(t *testing.T) {
+	m := kv.NewMemory[[]byte]()
+	ctx := t.Context()
+	if err := m.Set(ctx, "k", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	errRefused := errors.New("refused")
+	for _, fnErr := range []error{errRefused, kv.ErrConflict} { // even a conflict from fn is not retried
+		calls := 0
+		err := kv.UpdateWithOptions(ctx, m, "k", func([]byte, bool) ([]byte, error) {
+			calls++
+			return []byte("new"), fnErr
+		}, fastRetries)
+		if !errors.Is(err, fnErr) || !strings.Contains(err.Error(), `"k"`) {
+			t.Errorf("Update with fn failing with %v: error = %v; want it wrapped, naming the key", fnErr, err)
+		}
+		if calls != 1 {
+			t.Errorf("fn failing with %v was called %d times; want 1", fnErr, calls)
+		}
+	}
+	if got, _ := m.Get(ctx, "k"); string(got) != "old" {
+		t.Errorf("after failed updates Get = %q; want \"old\"", got)
+	}
+}
+
+func TestUpdateNeedsVersioned(t *testing.T) {
+	store := onlyS{kv.NewMemory[[]byte]()}
+	called := false
+	err := kv.Update(t.Context(), store, "k", func([]byte, bool) ([]byte, error) {
+		called = true
+		return nil, nil
+	})
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "Versioned") {
+		t.Errorf("Update on a store without Versioned: error = %v; want ErrUnsupported saying Versioned is needed", err)
+	}
+	if called {
+		t.Error("fn was called on a store that cannot update")
+	}
+}
+
+func TestUpdateGivesUpAfterMaxAttempts(t *testing.T) {
+	for _, exists := range []bool{false, true} {
+		s := &alwaysConflicts{Memory: kv.NewMemory[[]byte]()}
+		if exists {
+			if err := s.Set(t.Context(), "k", []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := kv.UpdateWithOptions(t.Context(), s, "k", func([]byte, bool) ([]byte, error) {
+			return []byte("new"), nil
+		}, fastRetries)
+		if !errors.Is(err, kv.ErrConflict) || !strings.Contains(err.Error(), "5 attempts") {
+			t.Errorf("exists=%v: error = %v; want ErrConflict saying 5 attempts", exists, err)
+		}
+		if got := s.attempts.Load(); got != 5 {
+			t.Errorf("exists=%v: %d conditional writes; want 5", exists, got)
+		}
+	}
+}
+
+func TestUpdateDefaultAttempts(t *testing.T) {
+	s := &alwaysConflicts{Memory: kv.NewMemory[[]byte]()}
+	err := kv.UpdateWithOptions(t.Context(), s, "k", func([]byte, bool) ([]byte, error) {
+		return nil, nil
+	}, &kv.UpdateOptions{MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond})
+	if !errors.Is(err, kv.ErrConflict) {
+		t.Fatalf("error = %v; want ErrConflict", err)
+	}
+	if got := s.attempts.Load(); got != kv.DefaultUpdateMaxAttempts {
+		t.Errorf("%d attempts; want DefaultUpdateMaxAttempts = %d", got, kv.DefaultUpdateMaxAttempts)
+	}
+}
+
+func TestUpdateContext(t *testing.T) {
+	// A cancelled context is returned as it is, before fn runs.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := kv.Update(ctx, kv.NewMemory[[]byte](), "k", func([]byte, bool) ([]byte, error) {
+		t.Error("fn called with a cancelled context")
+		return nil, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v; want context.Canceled", err)
+	}
+
+	// Cancelled while waiting after a conflict: no more attempts.
+	ctx, cancel = context.WithCancel(t.Context())
+	s := &alwaysConflicts{Memory: kv.NewMemory[[]byte]()}
+	err = kv.UpdateWithOptions(ctx, s, "k", func([]byte, bool) ([]byte, error) {
+		cancel()
+		return nil, nil
+	}, &kv.UpdateOptions{MaxAttempts: 100, MinBackoff: time.Hour, MaxBackoff: time.Hour})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled during backoff: error = %v; want context.Canceled", err)
+	}
+	if got := s.attempts.Load(); got != 1 {
+		t.Errorf("cancelled during backoff: %d attempts; want 1", got)
+	}
+}
+
+func TestUpdateInvalidKey(t *testing.T) {
+	err := kv.Update(t.Context(), kv.NewMemory[[]byte](), "bad\xff", func([]byte, bool) ([]byte, error) {
+		t.Error("fn called for an invalid key")
+		return nil, nil
+	})
+	if !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("error = %v; want ErrInvalidKey", err)
+	}
+}
