@@ -14,10 +14,14 @@ import (
 )
 
 // GetMany returns the values of keys, fetching up to Options.Concurrency at
-// once. Missing keys are absent from the map. Keys that fail are reported
-// in a *kv.BatchError, each with its reason; the others are returned. A
-// cancelled context is returned as it is.
+// once. Missing keys are absent from the map. Invalid keys fail the whole
+// batch before any request, with a *kv.BatchError naming each. Keys that
+// fail later are reported in a *kv.BatchError, each with its reason; the
+// others are returned. A cancelled context is returned as it is.
 func (m *BucketMap) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	if err := m.checkAll("GetMany", keys); err != nil {
+		return nil, err
+	}
 	var mu sync.Mutex
 	values := make(map[string][]byte, len(keys))
 	err := m.each(ctx, "GetMany", keys, func(ctx context.Context, key string) error {
@@ -35,42 +39,54 @@ func (m *BucketMap) GetMany(ctx context.Context, keys []string) (map[string][]by
 	return values, err
 }
 
-// SetMany stores every item, up to Options.Concurrency at once. Keys that
-// fail are reported in a *kv.BatchError; the others are stored.
+// SetMany stores every item, up to Options.Concurrency at once. Invalid
+// keys fail the whole batch before any request; keys that fail later are
+// reported in a *kv.BatchError, and the others are stored.
 func (m *BucketMap) SetMany(ctx context.Context, items map[string][]byte) error {
 	keys := make([]string, 0, len(items))
 	for k := range items {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	if err := m.checkAll("SetMany", keys); err != nil {
+		return err
+	}
 	return m.each(ctx, "SetMany", keys, func(ctx context.Context, key string) error {
 		return m.Set(ctx, key, items[key])
 	})
 }
 
 // DeleteMany deletes keys with DeleteObjects, 1000 keys a request. Missing
-// keys are not errors. Keys that fail, invalid ones included, are reported
-// in a *kv.BatchError; the others are deleted.
+// keys are not errors. Invalid keys fail the whole batch before any
+// request; keys the server refuses are reported in a *kv.BatchError, and
+// the others are deleted.
 func (m *BucketMap) DeleteMany(ctx context.Context, keys []string) error {
-	be := &kv.BatchError{Op: "DeleteMany", Failed: map[string]error{}}
-	valid := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if _, err := m.name("DeleteMany", k); err != nil {
-			be.Failed[k] = err
-			continue
-		}
-		valid = append(valid, m.prefix+k)
+	if err := m.checkAll("DeleteMany", keys); err != nil {
+		return err
 	}
-	if m.err == nil {
-		err := m.st.DeleteMany(ctx, m.bucket, slices.Values(valid))
-		var sbe *storage.BatchError
-		switch {
-		case errors.As(err, &sbe):
-			for _, f := range sbe.Failed {
-				be.Failed[f.Key[len(m.prefix):]] = wrapErr(f)
-			}
-		case err != nil:
-			return wrapErr(err)
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = m.prefix + k
+	}
+	err := m.st.DeleteMany(ctx, m.bucket, slices.Values(full))
+	var sbe *storage.BatchError
+	if !errors.As(err, &sbe) {
+		return wrapErr(err)
+	}
+	be := &kv.BatchError{Op: "DeleteMany", Failed: map[string]error{}}
+	for _, f := range sbe.Failed {
+		be.Failed[f.Key[len(m.prefix):]] = wrapErr(f)
+	}
+	return be
+}
+
+// checkAll refuses a batch holding an invalid key, before anything is
+// done, with a *kv.BatchError naming every invalid key.
+func (m *BucketMap) checkAll(op string, keys []string) error {
+	be := &kv.BatchError{Op: op, Failed: map[string]error{}}
+	for _, k := range keys {
+		if _, err := m.name(op, k); err != nil {
+			be.Failed[k] = err
 		}
 	}
 	if len(be.Failed) > 0 {
@@ -129,9 +145,10 @@ func (m *BucketMap) All(ctx context.Context) (iter.Seq2[string, []byte], func() 
 			err   error
 			ready chan struct{}
 		}
-		// pending holds the fetches in key order; its capacity bounds
-		// how far ahead they run.
-		pending := make(chan *fetched, m.opts.Concurrency)
+		// pending holds the fetches in key order. With the one the loop
+		// below waits on, its capacity bounds the fetches in flight to
+		// Concurrency.
+		pending := make(chan *fetched, m.opts.Concurrency-1)
 		keys, keysErr := m.Keys(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)

@@ -49,6 +49,7 @@ var (
 	_ kv.Versioned[[]byte] = (*BucketMap)(nil)
 	_ kv.Batcher[[]byte]   = (*BucketMap)(nil)
 	_ kv.PrefixLister      = (*BucketMap)(nil)
+	_ kv.KeyChecker        = (*BucketMap)(nil)
 )
 
 // New returns the map over root's bucket (the Storage's default bucket when
@@ -126,7 +127,18 @@ func (m *BucketMap) name(op, key string) (storage.Name, error) {
 	if err := kv.CheckKey(m.prefix, key); err != nil {
 		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, err)
 	}
+	if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		err := fmt.Errorf("%w: key %q holds a control character, which S3 lists back mangled", kv.ErrInvalidKey, key)
+		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, err)
+	}
 	return storage.Name{Bucket: m.bucket, Key: m.prefix + key}, nil
+}
+
+// CheckKey returns an error that errors.Is kv.ErrInvalidKey when the map's
+// methods would refuse key (see Keys in the package doc), without any I/O.
+func (m *BucketMap) CheckKey(key string) error {
+	_, err := m.name("CheckKey", key)
+	return err
 }
 
 // kindError gives a storage error the kv kind it stands for, keeping its
@@ -148,12 +160,14 @@ func wrapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, storage.ErrPreconditionFailed):
+		// Before ErrNotFound: a conditional write on a missing key is
+		// a failed condition, whatever status the server chose.
+		return &kindError{kv.ErrConflict, err}
 	case errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrBucketNotFound):
 		return &kindError{kv.ErrNotFound, err}
 	case errors.Is(err, storage.ErrInvalidName):
 		return &kindError{kv.ErrInvalidKey, err}
-	case errors.Is(err, storage.ErrPreconditionFailed):
-		return &kindError{kv.ErrConflict, err}
 	}
 	return err
 }

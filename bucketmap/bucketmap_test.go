@@ -59,15 +59,20 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// failSecondList fails the second ListObjectsV2 request of each map.
-func failSecondList(next http.RoundTripper) http.RoundTripper {
-	var lists atomic.Int64
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Query().Has("list-type") && lists.Add(1) == 2 {
-			return nil, errors.New("injected listing failure")
-		}
-		return next.RoundTrip(r)
-	})
+// failListing fails every ListObjectsV2 request that continues a listing
+// (so a listing of the whole map fails midway, after its first page) and
+// every listing of a narrower prefix than root (kv.WithPrefix's, whose keys
+// fit in one page).
+func failListing(root string) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			q := r.URL.Query()
+			if q.Has("list-type") && (q.Has("continuation-token") || len(q.Get("prefix")) > len(root)) {
+				return nil, errors.New("injected listing failure")
+			}
+			return next.RoundTrip(r)
+		})
+	}
 }
 
 // kvtestOptions says what each server cannot do, and how to make a
@@ -78,7 +83,11 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		UnsupportedKeys: map[string]string{},
 		Skip:            map[string]string{},
 		FailingKeys: func(t *testing.T) kv.Store[[]byte] {
-			m := newMap(t, tg, transported(t, tg, failSecondList), nil)
+			root := fmt.Sprintf("failing-%d/", seq.Add(1))
+			m, err := bucketmap.New(transported(t, tg, failListing(root)), storage.Name{Key: root}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			// Two pages are needed for the second listing request.
 			var keys = map[string][]byte{}
 			for i := range 1001 {
@@ -321,6 +330,7 @@ func TestAll(t *testing.T) {
 		waitGoroutines(t, before)
 		// A cancelled context reaches the error function.
 		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		all, errf = m.All(cctx)
 		n := 0
 		for range all {
@@ -428,22 +438,32 @@ func TestS3Side(t *testing.T) {
 	})
 }
 
-func TestGetManyReportsEachFailure(t *testing.T) {
+func TestBatchesRefuseInvalidKeysWhole(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
 		m := newMap(t, tg, nil, nil)
 		m.SetMany(ctx, map[string][]byte{"a": []byte("1"), "b": []byte("2")})
-		got, err := m.GetMany(ctx, []string{"a", "b", "missing", "", "bad\xff"})
-		var be *kv.BatchError
-		if !errors.As(err, &be) || len(be.Failed) != 2 || !errors.Is(be.Failed[""], kv.ErrInvalidKey) || !errors.Is(be.Failed["bad\xff"], kv.ErrInvalidKey) {
-			t.Errorf("GetMany with two invalid keys: %v; want a BatchError naming both", err)
+		got, err := m.GetMany(ctx, []string{"a", "b", "missing"})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if diff := cmp.Diff(map[string][]byte{"a": []byte("1"), "b": []byte("2")}, got); diff != "" {
 			t.Errorf("GetMany values (-want +got):\n%s", diff)
 		}
-		err = m.DeleteMany(ctx, []string{"a", "", "missing"})
+		_, err = m.GetMany(ctx, []string{"a", "", "bad\xff"})
+		var be *kv.BatchError
+		if !errors.As(err, &be) || len(be.Failed) != 2 || !errors.Is(be.Failed[""], kv.ErrInvalidKey) || !errors.Is(be.Failed["bad\xff"], kv.ErrInvalidKey) {
+			t.Errorf("GetMany with two invalid keys: %v; want a BatchError naming both", err)
+		}
+		err = m.DeleteMany(ctx, []string{"a", "ctl\x01", "missing"})
 		if !errors.As(err, &be) || len(be.Failed) != 1 || !errors.Is(err, kv.ErrInvalidKey) {
-			t.Errorf("DeleteMany with an empty key: %v; want a BatchError naming it", err)
+			t.Errorf("DeleteMany with a control character: %v; want a BatchError naming it", err)
+		}
+		if ok, _ := m.Has(ctx, "a"); !ok {
+			t.Error("a deleted by a DeleteMany refused for an invalid key")
+		}
+		if err := m.DeleteMany(ctx, []string{"a", "missing"}); err != nil {
+			t.Fatal(err)
 		}
 		if ok, _ := m.Has(ctx, "a"); ok {
 			t.Error("a still there after DeleteMany")

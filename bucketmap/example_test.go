@@ -195,17 +195,19 @@ func ExampleBucketMap_DeleteMany() {
 	m, stop := exampleMap()
 	defer stop()
 	m.SetMany(ctx, map[string][]byte{"a": nil, "b": nil, "c": nil})
-	err := m.DeleteMany(ctx, []string{"a", "b", ""})
+	// An invalid key fails the whole batch before anything is deleted.
+	err := m.DeleteMany(ctx, []string{"a", ""})
 	var be *kv.BatchError
 	if errors.As(err, &be) {
 		for key, e := range be.Failed {
-			fmt.Printf("%q failed: %v\n", key, errors.Is(e, kv.ErrInvalidKey))
+			fmt.Printf("%q refused: %v\n", key, errors.Is(e, kv.ErrInvalidKey))
 		}
 	}
+	m.DeleteMany(ctx, []string{"a", "b", "never-there"}) // one DeleteObjects request
 	keys, _ := m.Keys(ctx)
 	fmt.Println(slices.Collect(keys))
 	// Output:
-	// "" failed: true
+	// "" refused: true
 	// [c]
 }
 
