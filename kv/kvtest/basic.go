@@ -201,7 +201,10 @@ func keyCheckerTests(t *testing.T, s *suite) {
 	s.run(t, "KeyChecker", func(t *testing.T) {
 		st := s.newStore(t)
 		checker, ok := st.(kv.KeyChecker)
-		if !ok {
+		switch {
+		case !ok && s.opts.KeyPrefixLen > 0:
+			t.Fatalf("%T puts %d bytes before its keys (Options.KeyPrefixLen) but is not a kv.KeyChecker, so kv.WithPrefix and the batch functions cannot refuse a key that is too long for it before writing; implement CheckKey(key) as kv.CheckKey(yourPrefix, key)", st, s.opts.KeyPrefixLen)
+		case !ok:
 			t.Skipf("%T does not implement kv.KeyChecker", st)
 		}
 		valid := []string{"a", s.maxKey()}

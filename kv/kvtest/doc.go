@@ -49,7 +49,9 @@
 // store puts before every key (KeyPrefixLen), a store whose listing fails
 // (FailingKeys), odd keys a server cannot hold (UnsupportedKeys) and
 // subtests a store cannot pass (Skip). Each skip names its reason in the
-// test output.
+// test output. A store that puts a prefix before its keys must also be a
+// kv.KeyChecker, so that kv.WithPrefix and the batch functions can refuse
+// a key too long for it before anything is written.
 //
 // Run takes about as many requests as a few thousand keys need; against
 // an in-process S3 server it runs in seconds. It counts goroutines in one

@@ -27,7 +27,10 @@ type Options struct {
 
 	// FailingKeys returns a store whose listing fails: its Keys error
 	// function must report a non-nil error once the loop is over. Nil
-	// skips that test.
+	// skips that test. In the WithPrefix group the store is wrapped with
+	// kv.WithPrefix(store, Prefix), so its listing must fail under that
+	// prefix too: a store that fails every listing request does; one that
+	// fails only a second page of keys outside Prefix does not.
 	FailingKeys func(t *testing.T) kv.Store[[]byte]
 
 	// UnsupportedKeys names keys of the odd-keys test that the store
@@ -40,6 +43,8 @@ type Options struct {
 	// test without the "WithPrefix/" group (for example
 	// "Versioned/CompareAndDelete" or "Batcher"), each with the reason the
 	// store cannot pass them. They skip with the reason, in both groups.
+	// The two tests only the WithPrefix group has are named by their full
+	// path: "WithPrefix/Isolation" and "WithPrefix/Abilities".
 	Skip map[string]string
 }
 
@@ -89,8 +94,10 @@ func Run(t *testing.T, newStore func(t *testing.T) kv.Store[[]byte], opts *Optio
 	}
 	t.Run("WithPrefix", func(t *testing.T) {
 		prefixed.runAll(t)
-		prefixed.run(t, "Isolation", func(t *testing.T) { testPrefixIsolation(t, newStore(t)) })
-		prefixed.run(t, "Abilities", func(t *testing.T) { testPrefixAbilities(t, newStore(t)) })
+		// The tests only this group has go by their full path.
+		only := &suite{opts: o, path: "WithPrefix"}
+		only.run(t, "Isolation", func(t *testing.T) { testPrefixIsolation(t, newStore(t)) })
+		only.run(t, "Abilities", func(t *testing.T) { testPrefixAbilities(t, newStore(t)) })
 	})
 }
 
