@@ -100,7 +100,9 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		},
 	}
 	if !tg.Caps.DotSegmentKeys {
-		opts.UnsupportedKeys["a//b"] = tg.Name + " refuses or rewrites // in keys (SERVERS.md)"
+		for _, k := range []string{"a//b", "a/./b", "a/../b"} {
+			opts.UnsupportedKeys[k] = tg.Name + " refuses or rewrites //, /./ and /../ in keys (SERVERS.md)"
+		}
 	}
 	if !tg.Caps.ConditionalDelete {
 		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " ignores If-Match on DELETE and deletes anyway (SERVERS.md)"
