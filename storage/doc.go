@@ -1,0 +1,139 @@
+// Package storage is the S3 layer of s3map: names, configuration, objects
+// as files and as streams, user metadata and standard headers, server-side
+// copy, listing, batch delete, buckets and presigned URLs, for AWS S3 and
+// S3-compatible servers (MinIO, versitygw, moto, ...). It knows nothing of
+// maps; package bucketmap builds on it.
+//
+// A [Storage] wraps an aws-sdk-go-v2 S3 client. [Open] makes one from a
+// [Config]; [New] wraps a client the caller already has:
+//
+//	cfg, err := storage.LoadConfig("s3.yaml")
+//	if err != nil { ... }
+//	st, err := storage.Open(ctx, cfg)
+//	if err != nil { ... }
+//	err = st.Write(ctx, "report.pdf", storage.Name{Key: "reports/2024.pdf"},
+//		storage.Headers{"x-amz-meta-state": "final"})
+//
+// The seed's six operations are [Storage.Write], [Storage.Read],
+// [Storage.Exists], [Storage.Delete], [Storage.Copy] and
+// [Storage.UpdateMetadata]. [Storage.Put] and [Storage.Get] stream any
+// io.Reader up and any object down without holding it in memory; large
+// objects move in parts, several at a time.
+//
+// # Names and the default bucket
+//
+// A [Name] is a bucket and a key. [ParseName] reads the "s3://bucket/key"
+// form and [Name.String] writes it; the key is everything after the slash
+// that ends the bucket, taken as it is (no percent-decoding), so
+// "s3://bucket/a//b" names the key "a//b". An empty Bucket ("s3:///key")
+// means the Storage's default bucket, set by Config.DefaultBucket or
+// Options.DefaultBucket; with no default bucket such a name fails with
+// [ErrNoBucket].
+//
+// Keys are valid UTF-8, 1 to [MaxKeyLen] (1024) bytes, without control
+// characters (S3 stores those, but listings return them mangled or as XML
+// that does not parse). Any other key is an [ErrInvalidName] error before a
+// request is sent. Keys with spaces, unicode and "+ % ? # &" are fine; a
+// copy's source is percent-encoded so that "+" is not read as a space.
+//
+// # Config
+//
+// [LoadConfig] reads a YAML file, the fields either at the top level or
+// under "s3:", as the seed's s3.yaml has them:
+//
+//	s3:
+//	  access_key_id: "XXXXX"
+//	  secret_access_key: "YYYYYYY"
+//	  default_bucket: "ZZZZZZZ"
+//	  endpoint: "127.0.0.1:9000"   # host:port or URL; empty for AWS
+//	  region: us-east-1
+//	  tls: false                   # http for an endpoint without scheme
+//	  path_style: true             # the default for a custom endpoint
+//	  retry_max_attempts: 5
+//	  retry_mode: adaptive         # or standard
+//	  checksums: when_required     # the default for a custom endpoint
+//	  part_size: 16MiB             # or bytes: 16777216
+//	  concurrency: 8
+//
+// Without keys, credentials and region come from the standard AWS chain
+// (environment, shared config, the named profile). An unknown field, a bad
+// value or bad YAML is an [ErrInvalidConfig] error naming the file and,
+// where the YAML tells, the line and the field. Formatting a Config (every
+// fmt verb, String, GoString, log/slog) shows the secret key and session
+// token as REDACTED, and no error shows them.
+//
+// # Headers and metadata
+//
+// Writes take [Headers]: user metadata as "x-amz-meta-*" headers and the
+// standard headers S3 keeps with an object (Content-Type, Cache-Control,
+// Content-Disposition, Content-Encoding, Content-Language, Expires,
+// x-amz-storage-class, x-amz-server-side-encryption and its KMS key id,
+// x-amz-tagging, x-amz-acl). Names are case-insensitive. An unknown header,
+// the same header twice in different case, a control character, a bad date
+// or an unknown storage class, encryption or ACL is an [ErrInvalidHeader]
+// error, and user metadata over [MaxMetadataSize] (2 KB, names without the
+// prefix plus values, as sent) is [ErrMetadataTooLarge], both before
+// anything is sent. Nothing is dropped silently.
+//
+// Reads return [Metadata] keyed by lower-case "x-amz-meta-*" names, so
+// metadata read back equals the Headers written when those held only
+// metadata in lower case. Values that are not ASCII are sent as RFC 2047
+// encoded words, as S3 itself returns them, and decoded on the way back:
+// "Zürich" and "日本語" come back as they went.
+//
+// [Storage.Copy] takes the destination's metadata from its headers when
+// they hold any x-amz-meta-*, and from the source otherwise;
+// [Storage.UpdateMetadata] replaces the metadata of an object in place.
+// Either way Content-Type and the other standard headers of the source
+// survive unless the headers give new ones.
+//
+// # Errors
+//
+// Errors from a Storage are [*Error] values: the operation, the name, and
+// the cause. errors.Is matches the sentinel for the kind of failure
+// ([ErrNotFound], [ErrBucketNotFound], [ErrForbidden],
+// [ErrPreconditionFailed], [ErrNotModified], [ErrBucketExists],
+// [ErrBucketNotEmpty], and the input errors above), and Unwrap reaches the
+// cause: for a server's reply the SDK's error, which errors.As turns into a
+// smithy.APIError with the S3 error code. A 403 is [ErrForbidden], never
+// "not found". A cancelled or expired context is returned as it is:
+// errors.Is(err, context.Canceled) holds. [Storage.DeleteMany] reports the
+// keys that failed in a [*BatchError], one [KeyError] each.
+//
+//	_, err := st.Get(ctx, name, nil)
+//	switch {
+//	case errors.Is(err, storage.ErrNotFound):
+//		// no such object
+//	case errors.Is(err, context.Canceled):
+//		// the caller gave up
+//	}
+//
+// # Iteration
+//
+// [Storage.List] returns an iterator and an error function. The loop yields
+// objects in S3's byte-wise key order, one page of requests at a time, so
+// memory does not grow with the number of keys; the error function reports
+// the first failure (a failed request, a cancelled context) once the loop
+// is over. Breaking out of the loop early is safe and stops the requests.
+// Each range lists afresh.
+//
+//	objects, errf := st.List(ctx, "", "photos/", nil)
+//	for info := range objects {
+//		fmt.Println(info.Name.Key, info.Size)
+//	}
+//	if err := errf(); err != nil { ... }
+//
+// # Concurrency
+//
+// A Storage is safe for concurrent use by many goroutines, as the SDK
+// client under it is. Nothing stores a context: every I/O method takes one
+// first, for that call only.
+//
+// # Testing
+//
+// Package [github.com/s3map/s3map/storage/s3test] starts an in-process,
+// in-memory S3 server on 127.0.0.1, as net/http/httptest does for HTTP, and
+// runs tests against it and against the real servers named in the
+// S3MAP_TEST_ENDPOINTS environment variable. The examples in this package
+// use it, so they run with no server and no credentials.
+package storage
