@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -82,6 +84,7 @@ func (s *Storage) Buckets(ctx context.Context) ([]BucketInfo, error) {
 			all = append(all, bi)
 		}
 	}
+	slices.SortFunc(all, func(a, b BucketInfo) int { return strings.Compare(a.Name, b.Name) })
 	return all, nil
 }
 

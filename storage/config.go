@@ -86,7 +86,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%w: size %q is not a non-negative whole number of bytes, KiB, MiB or GiB", ErrInvalidConfig, s)
+		return 0, fmt.Errorf("%w: size %s is not a non-negative whole number of bytes, KiB, MiB or GiB", ErrInvalidConfig, shown(s))
 	}
 	return ByteSize(n * mult), nil
 }
@@ -106,7 +106,7 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultBucket != "" {
 		if err := checkBucket(c.DefaultBucket); err != nil {
-			return bad("default_bucket", "%v", err)
+			return bad("default_bucket", "%s is not a bucket name (3 to 255 letters, digits, '.', '-', '_')", shown(c.DefaultBucket))
 		}
 	}
 	if c.Endpoint != "" {
@@ -120,12 +120,12 @@ func (c Config) Validate() error {
 	switch c.RetryMode {
 	case "", "standard", "adaptive":
 	default:
-		return bad("retry_mode", "%q is not standard or adaptive", c.RetryMode)
+		return bad("retry_mode", "%s is not standard or adaptive", shown(c.RetryMode))
 	}
 	switch c.Checksums {
 	case "", "when_required", "when_supported":
 	default:
-		return bad("checksums", "%q is not when_required or when_supported", c.Checksums)
+		return bad("checksums", "%s is not when_required or when_supported", shown(c.Checksums))
 	}
 	if c.PartSize != 0 && c.PartSize < minPartSize {
 		return bad("part_size", "%d bytes is under S3's minimum part of 5 MiB", c.PartSize)
@@ -144,10 +144,10 @@ func (c Config) endpointURL() (string, error) {
 	case strings.HasPrefix(e, "http://"), strings.HasPrefix(e, "https://"):
 		tlsScheme := strings.HasPrefix(e, "https://")
 		if c.TLS != nil && *c.TLS != tlsScheme {
-			return "", fmt.Errorf("%w: endpoint: %q disagrees with tls: %v", ErrInvalidConfig, e, *c.TLS)
+			return "", fmt.Errorf("%w: endpoint: %s disagrees with tls: %v", ErrInvalidConfig, shown(e), *c.TLS)
 		}
 	case strings.Contains(e, "://"):
-		return "", fmt.Errorf("%w: endpoint: %q: scheme must be http or https", ErrInvalidConfig, e)
+		return "", fmt.Errorf("%w: endpoint: %s: scheme must be http or https", ErrInvalidConfig, shown(e))
 	default:
 		if c.TLS != nil && !*c.TLS {
 			e = "http://" + e
@@ -157,9 +157,25 @@ func (c Config) endpointURL() (string, error) {
 	}
 	host := e[strings.Index(e, "://")+3:]
 	if host == "" || strings.ContainsAny(host, " \t\r\n") {
-		return "", fmt.Errorf("%w: endpoint: %q has no host", ErrInvalidConfig, c.Endpoint)
+		return "", fmt.Errorf("%w: endpoint: %s has no host or holds spaces", ErrInvalidConfig, shown(c.Endpoint))
 	}
 	return strings.TrimSuffix(e, "/"), nil
+}
+
+// shown quotes a config value for an error message, unless it could hold
+// more than the value: a YAML value with an unclosed quote or a block
+// scalar swallows the lines after it, secrets included. Such values are
+// described, not shown.
+func shown(v string) string {
+	// A swallowed line brings at least its key ("secret_access_key: ")
+	// and a space or line break: short values, and longer ones without
+	// any blank, are safe to show.
+	blank := strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f })
+	lineBreak := strings.ContainsAny(v, "\r\n")
+	if (len(v) <= 16 && !lineBreak) || (len(v) <= 64 && !blank) {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("a value of %d bytes with spaces or line breaks (not shown: it may hold the lines after it)", len(v))
 }
 
 // redacted is what formatting shows for a secret that is set.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"mime"
@@ -131,14 +132,20 @@ func checkSystemValue(name, value string) error {
 // encodeValue makes a metadata value safe for an HTTP header: printable
 // ASCII goes as it is, anything else as an RFC 2047 encoded word, which is
 // how S3 itself returns non-ASCII metadata.
+//
+// Printable ASCII that would not come back as it is also goes encoded: a
+// value that looks like an encoded word ("=?"), and one with spaces at
+// either end, which HTTP trims.
 func encodeValue(name, v string) (string, error) {
-	if isPrintableASCII(v) {
-		return v, nil
-	}
 	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
 		return "", fmt.Errorf("%w: metadata %q holds a control character", ErrInvalidHeader, name)
 	}
-	return mime.BEncoding.Encode("UTF-8", v), nil
+	plain := isPrintableASCII(v) && !strings.Contains(v, "=?") && strings.TrimSpace(v) == v
+	if plain {
+		return v, nil
+	}
+	// Built by hand: mime.BEncoding.Encode leaves ASCII as it is.
+	return "=?UTF-8?b?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?=", nil
 }
 
 var wordDecoder = mime.WordDecoder{}
