@@ -1,0 +1,7 @@
+package kv
+
+// CleanUpCache runs the cache's pending maintenance (evictions) now, so
+// tests can check the byte bound without waiting for it.
+func CleanUpCache(c *Cache) {
+	c.entries.CleanUp()
+}
