@@ -12,9 +12,10 @@ import (
 // CompressedOptions.MaxValueSize.
 var ErrValueTooLarge = errors.New("kv: value too large")
 
-// DefaultMaxValueSize is the largest value, in bytes, that Compressed
-// writes or reads back when CompressedOptions.MaxValueSize is zero.
-const DefaultMaxValueSize = 256 << 20
+// DefaultCompressedMaxValueSize is the largest value, in bytes, that
+// Compressed writes or reads back when CompressedOptions.MaxValueSize is
+// zero.
+const DefaultCompressedMaxValueSize = 256 << 20
 
 // CompressedOptions tunes Compressed. A nil *CompressedOptions means the
 // defaults.
@@ -27,9 +28,10 @@ type CompressedOptions struct {
 
 	// MaxValueSize is the largest value, in bytes before compression, that
 	// Set accepts and that Get decompresses. Zero or less means
-	// DefaultMaxValueSize. A larger value is refused before anything is
-	// written (ErrValueTooLarge); a stored frame that would decompress to
-	// more is ErrCorrupt, so a hostile value cannot exhaust memory.
+	// DefaultCompressedMaxValueSize. A larger value is refused before
+	// anything is written (ErrValueTooLarge); a stored frame that would
+	// decompress to more is ErrCorrupt, so a hostile value cannot exhaust
+	// memory.
 	MaxValueSize int
 }
 
@@ -80,7 +82,7 @@ func newZstdCodec(opts *CompressedOptions) *zstdCodec {
 	}
 	maxSize := opts.MaxValueSize
 	if maxSize <= 0 {
-		maxSize = DefaultMaxValueSize
+		maxSize = DefaultCompressedMaxValueSize
 	}
 	c := &zstdCodec{maxSize: maxSize}
 	var err error
