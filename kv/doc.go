@@ -80,6 +80,24 @@
 // abilities of the store under it, so wrapping a store in a prefix never
 // hides or invents one.
 //
+// # Layers
+//
+// Each layer is a Store over another store, and passes kvtest.Run:
+//
+//   - Typed(s, JSON[V]()) or Gob, or any Codec: values of type V over
+//     bytes. A value that does not decode is an error naming the key that
+//     errors.Is ErrCorrupt.
+//   - Compressed(s, opts): zstd; values stored before compression was
+//     turned on are read as they were.
+//   - NewCache(back, opts): read-through, write-through memory cache,
+//     bounded by bytes, with a TTL; over a Versioned store an expired entry
+//     is revalidated with GetIfChanged (with S3, a 304 that moves no value).
+//   - NewDir(path, opts): a store in a local directory, with atomic writes;
+//     no key reaches outside it.
+//
+// Typed and Compressed keep the abilities of the store under them, so
+// Update works through them.
+//
 // # Testing a store
 //
 // Package kv/kvtest is the conformance suite: every store in this module
