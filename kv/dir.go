@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -72,6 +73,12 @@ type DirOptions struct {
 type Dir struct {
 	root   *os.Root
 	noSync bool
+
+	// prune keeps Delete from removing a directory between a Set's
+	// MkdirAll and the creation of its temporary file there: Sets hold
+	// it shared for that span, pruning holds it alone. (Other processes
+	// sharing the directory are covered by Set's retries only.)
+	prune sync.RWMutex
 }
 
 // Interface checks.
@@ -174,12 +181,17 @@ func (d *Dir) Set(ctx context.Context, key string, v []byte) error {
 // "exists" one when a concurrent write made a directory first.
 func (d *Dir) write(ctx context.Context, name string, v []byte) (err error) {
 	dir := path.Dir(name)
+	d.prune.RLock()
 	if dir != "." {
 		if err := d.root.MkdirAll(dir, 0o700); err != nil {
+			d.prune.RUnlock()
 			return err
 		}
 	}
 	tmp, f, err := d.createTemp(dir)
+	// From here the directory holds the temporary file: no pruning
+	// removes it.
+	d.prune.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -227,7 +239,9 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("kv: Dir: deleting key %q: %w", key, err)
 	}
 	// Remove fails on a directory that is not empty, which ends the
-	// pruning; a Set that loses its directory to this starts over.
+	// pruning.
+	d.prune.Lock()
+	defer d.prune.Unlock()
 	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
 		if d.root.Remove(dir) != nil {
 			break
