@@ -75,8 +75,8 @@ type Tiered interface {
 // The memory Cache answers from memory while an entry is fresh, and then
 // revalidates it with GetIfChanged on the Tiered store. That finds the
 // version in the Dir and asks S3 whether it is still current: S3 answers
-// 304 Not Modified, and no value bytes move, neither from S3 nor from the
-// disk. A process that starts with an empty memory reads its values from
+// 304 Not Modified, and no value bytes move from S3 (the Tiered store reads
+// its file to learn the version; the Cache keeps its own copy). A process that starts with an empty memory reads its values from
 // the disk, each confirmed by a 304, instead of downloading them.
 //
 // # Reads
