@@ -6,7 +6,6 @@ import (
 	"errors"
 	"iter"
 	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -423,25 +422,7 @@ func (c *Cache) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // prefix: from its KeysWithPrefix when it is a PrefixLister, and otherwise
 // by filtering its Keys.
 func (c *Cache) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	if lister, ok := c.back.(PrefixLister); ok {
-		return lister.KeysWithPrefix(ctx, prefix)
-	}
-	var failure rangeFailure
-	seq := func(yield func(string) bool) {
-		failure.set(nil)
-		if err := CheckPrefix(prefix); err != nil {
-			failure.set(err)
-			return
-		}
-		keys, errf := c.back.Keys(ctx)
-		for key := range keys {
-			if strings.HasPrefix(key, prefix) && !yield(key) {
-				break
-			}
-		}
-		failure.set(errf())
-	}
-	return seq, failure.get
+	return keysWithPrefixOf(ctx, c.back, prefix)
 }
 
 // Stats returns what the cache did since it was made.

@@ -329,3 +329,28 @@ func (l prefixLister[V]) KeysWithPrefix(ctx context.Context, prefix string) (ite
 	keys, errf := l.under.KeysWithPrefix(ctx, l.p.prefix+prefix)
 	return trimKeys(keys, l.p.prefix), errf
 }
+
+// keysWithPrefixOf yields the keys of s that start with prefix: from its
+// KeysWithPrefix when s is a PrefixLister, otherwise by filtering s.Keys.
+// Layers that pass listings through to the store behind them use it.
+func keysWithPrefixOf(ctx context.Context, s Store[[]byte], prefix string) (iter.Seq[string], func() error) {
+	if lister, ok := s.(PrefixLister); ok {
+		return lister.KeysWithPrefix(ctx, prefix)
+	}
+	var failure rangeFailure
+	seq := func(yield func(string) bool) {
+		failure.set(nil)
+		if err := CheckPrefix(prefix); err != nil {
+			failure.set(err)
+			return
+		}
+		keys, errf := s.Keys(ctx)
+		for key := range keys {
+			if strings.HasPrefix(key, prefix) && !yield(key) {
+				break
+			}
+		}
+		failure.set(errf())
+	}
+	return seq, failure.get
+}

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"hash/maphash"
 	"iter"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -492,25 +491,7 @@ func (t *tiered) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // KeysWithPrefix when it is a PrefixLister, and otherwise by filtering its
 // Keys.
 func (t *tiered) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	if lister, ok := t.far.(PrefixLister); ok {
-		return lister.KeysWithPrefix(ctx, prefix)
-	}
-	var failure rangeFailure
-	seq := func(yield func(string) bool) {
-		failure.set(nil)
-		if err := CheckPrefix(prefix); err != nil {
-			failure.set(err)
-			return
-		}
-		keys, errf := t.far.Keys(ctx)
-		for key := range keys {
-			if strings.HasPrefix(key, prefix) && !yield(key) {
-				break
-			}
-		}
-		failure.set(errf())
-	}
-	return seq, failure.get
+	return keysWithPrefixOf(ctx, t.far, prefix)
 }
 
 // Stats returns what the store did since it was made.
