@@ -94,6 +94,9 @@
 //     is revalidated with GetIfChanged (with S3, a 304 that moves no value).
 //   - NewDir(path, opts): a store in a local directory, with atomic writes;
 //     no key reaches outside it.
+//   - NewTiered(near, far, opts): near (a Dir) as a cache of far (a
+//     BucketMap), revalidating disk hits when far is Versioned. With a
+//     Cache above it: memory over disk over S3.
 //
 // Typed and Compressed keep the abilities of the store under them, so
 // Update works through them.
