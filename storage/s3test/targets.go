@@ -95,23 +95,30 @@ type Caps struct {
 	// 8 concurrent writers (kvtest's Counter), so it is taken to check the
 	// condition and write without a lock between.
 	AtomicConditionalWrites bool
+	// FileAndDirKeys: a key "a" and a key "a/b" can both exist. Servers
+	// that keep objects as files cannot: versitygw answers 409
+	// ObjectParentIsFile, and MinIO stores the second write but no longer
+	// lists one of the two.
+	FileAndDirKeys bool
 }
 
 // capsOf returns the known capabilities of a server by its name; a name
 // not known is taken to be a full S3.
 func capsOf(name string) Caps {
-	all := Caps{true, true, true, true, true, true, true, true, true, true}
+	all := Caps{true, true, true, true, true, true, true, true, true, true, true}
 	switch strings.ToLower(name) {
 	case InProcess:
-		return Caps{ConditionalDelete: true, ConditionalDeleteMissing: true, AtomicConditionalWrites: true}
+		return Caps{ConditionalDelete: true, ConditionalDeleteMissing: true, AtomicConditionalWrites: true, FileAndDirKeys: true}
 	case "minio":
 		all.DotSegmentKeys = false
+		all.FileAndDirKeys = false
 		all.ConditionalDelete = false
 		all.ConditionalDeleteMissing = false
 	case "moto":
 		all.AtomicConditionalWrites = false
 	case "versitygw":
 		all.DotSegmentKeys = false
+		all.FileAndDirKeys = false
 		all.ConditionalDeleteMissing = false
 	}
 	return all
