@@ -21,7 +21,11 @@
 // control characters (S3 lists them back mangled), and prefix+key is at
 // most 1024 bytes; anything else fails with an error that errors.Is
 // kv.ErrInvalidKey before any request is sent. Some servers refuse or
-// rewrite keys holding "//", "/./" or "/../" (see SERVERS.md).
+// rewrite keys holding "//", "/./" or "/../" (see SERVERS.md), and servers
+// that keep objects as files (MinIO, versitygw) cannot hold a key "a" beside
+// keys below it such as "a/b": versitygw refuses the second write and MinIO
+// drops one of them from listings. Where that matters, keep leaf keys and
+// "directory" keys apart (for example "a/value" and "a/b").
 //
 // # Errors
 //
