@@ -29,7 +29,9 @@ type ListOptions struct {
 // bucket), in S3's byte-wise key order, one page of requests at a time (so
 // memory does not grow with the number of keys). Only Name, Size, ETag and
 // LastModified are set. The error function reports the first failure once
-// the loop is over; breaking out early is safe. Each range lists afresh.
+// the loop is over; breaking out early is safe. Each range lists afresh
+// and resets the error function, so range one sequence from one goroutine
+// at a time (call List again for concurrent listings).
 func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOptions) (iter.Seq[Info], func() error) {
 	const op = "List"
 	var failure error
