@@ -131,7 +131,8 @@ func (m *BucketMap) each(ctx context.Context, op string, keys []string, f func(c
 // parallel, so memory holds at most that many values. A key deleted
 // between the listing and the fetch is passed over. The error function
 // reports the first failure once the loop is over; breaking out early
-// stops the fetches and leaks nothing.
+// stops the fetches and leaks nothing. Each range lists afresh and resets
+// the error function: range one sequence from one goroutine at a time.
 func (m *BucketMap) All(ctx context.Context) (iter.Seq2[string, []byte], func() error) {
 	var failure error
 	seq := func(yield func(string, []byte) bool) {
