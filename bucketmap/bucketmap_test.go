@@ -141,12 +141,6 @@ func TestConformance(t *testing.T) {
 			}, kvtestOptions(tg, prefixLen))
 		})
 		t.Run("Sub", func(t *testing.T) {
-			if tg.Name == "moto" {
-				// moto answers about ten times slower than the others;
-				// Sub is BucketMap with a longer prefix, checked on
-				// every other server.
-				t.Skip("moto: Sub's run of the suite is left to the faster servers, to keep CI within its time")
-			}
 			prefixLen := len("map-000000/") + len("sub/")
 			kvtest.Run(t, func(t *testing.T) kv.Store[[]byte] {
 				m, err := bucketmap.New(tg.Storage, storage.Name{Key: fmt.Sprintf("map-%06d/", seq.Add(1))}, nil)
