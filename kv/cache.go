@@ -6,7 +6,6 @@ import (
 	"errors"
 	"iter"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,9 +106,7 @@ type Cache struct {
 	start     time.Time
 
 	// Writes in flight, for keeping fills and writes from racing.
-	mu     sync.Mutex
-	active int    // writes (Set, Delete) under way
-	epoch  uint64 // writes started so far
+	writeTracker
 
 	hits, misses, revalidations, bytesSaved atomic.Uint64
 }
@@ -198,62 +195,6 @@ func (c *Cache) freshUntil() int64 {
 		return math.MinInt64
 	}
 	return c.clock() + int64(c.ttl)
-}
-
-// writeTicket is what a write learns when it starts.
-type writeTicket struct {
-	alone bool   // no other write was under way
-	epoch uint64 // the epoch the write started
-}
-
-// writeStart records a write that starts; writeEnd must follow.
-func (c *Cache) writeStart() writeTicket {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := writeTicket{alone: c.active == 0}
-	c.active++
-	c.epoch++
-	t.epoch = c.epoch
-	return t
-}
-
-// writeEnd records that a write ended.
-func (c *Cache) writeEnd() {
-	c.mu.Lock()
-	c.active--
-	c.mu.Unlock()
-}
-
-// overlapped reports whether another write ran during the write of t: one
-// was under way when it started, or one started since.
-func (c *Cache) overlapped(t writeTicket) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !t.alone || c.epoch != t.epoch
-}
-
-// fillTicket is what a read learns before it asks the store behind.
-type fillTicket struct {
-	ok    bool   // no write was under way
-	epoch uint64 // writes started so far
-}
-
-// fillStart records a read that may fill the cache.
-func (c *Cache) fillStart() fillTicket {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return fillTicket{ok: c.active == 0, epoch: c.epoch}
-}
-
-// fillAllowed reports whether a read that started with t may store what it
-// read: no write ran at any time since it started.
-func (c *Cache) fillAllowed(t fillTicket) bool {
-	if !t.ok {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.epoch == t.epoch
 }
 
 // fill stores value and version under key, replacing seen (nil when the

@@ -179,55 +179,15 @@ type tieredStripe struct {
 	// dropped after a read or write of far, and while deciding whether to.
 	nearMu sync.Mutex
 
-	mu        sync.Mutex          // guards the fields below
-	active    int                 // writes under way
-	epoch     uint64              // writes started so far
+	writeTracker // writes under way, for keeping fills and writes from racing
+
+	mu        sync.Mutex          // guards untrusted
 	untrusted map[string]struct{} // keys whose near entry may be stale
 }
 
 // stripe returns the stripe of key.
 func (t *tiered) stripe(key string) *tieredStripe {
 	return &t.stripes[maphash.String(t.seed, key)%tieredStripeCount]
-}
-
-// writeStart records a write that starts; writeEnd must follow.
-func (s *tieredStripe) writeStart() writeTicket {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tk := writeTicket{alone: s.active == 0}
-	s.active++
-	s.epoch++
-	tk.epoch = s.epoch
-	return tk
-}
-
-// writeEnd records that a write ended.
-func (s *tieredStripe) writeEnd() {
-	s.mu.Lock()
-	s.active--
-	s.mu.Unlock()
-}
-
-// overlapped reports whether another write ran during the write of tk.
-func (s *tieredStripe) overlapped(tk writeTicket) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !tk.alone || s.epoch != tk.epoch
-}
-
-// fillStart records a read that may fill near.
-func (s *tieredStripe) fillStart() fillTicket {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fillTicket{ok: s.active == 0, epoch: s.epoch}
-}
-
-// fillAllowed reports whether a read that started with tk may fill near:
-// no write ran at any time since it started.
-func (s *tieredStripe) fillAllowed(tk fillTicket) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return tk.ok && s.epoch == tk.epoch
 }
 
 // trusted reports whether key's near entry may be read.
