@@ -127,11 +127,12 @@ func (m *BucketMap) name(op, key string) (storage.Name, error) {
 	if err := kv.CheckKey(m.prefix, key); err != nil {
 		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, err)
 	}
-	if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		err := fmt.Errorf("%w: key %q holds a control character, which S3 lists back mangled", kv.ErrInvalidKey, key)
-		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, err)
+	// storage's own rules too (no control characters), without I/O.
+	n := storage.Name{Bucket: m.bucket, Key: m.prefix + key}
+	if err := storage.CheckKey(n.Key); err != nil {
+		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, &kindError{kv.ErrInvalidKey, err})
 	}
-	return storage.Name{Bucket: m.bucket, Key: m.prefix + key}, nil
+	return n, nil
 }
 
 // CheckKey returns an error that errors.Is kv.ErrInvalidKey when the map's

@@ -173,8 +173,11 @@ func TestErrorsCarryBothKinds(t *testing.T) {
 		if _, err := m.CompareAndSwap(ctx, "absent", first, []byte("x")); !errors.Is(err, kv.ErrConflict) {
 			t.Errorf("CompareAndSwap on a missing key: %v; want kv.ErrConflict", err)
 		}
-		if err := m.Set(ctx, "ctl\x01", nil); !errors.Is(err, kv.ErrInvalidKey) {
-			t.Errorf("Set with a control character: %v; want kv.ErrInvalidKey", err)
+		if err := m.Set(ctx, "ctl\x01", nil); !errors.Is(err, kv.ErrInvalidKey) || !errors.Is(err, storage.ErrInvalidName) {
+			t.Errorf("Set with a control character: %v; want kv.ErrInvalidKey and storage.ErrInvalidName", err)
+		}
+		if err := m.CheckKey("ctl\x01"); !errors.Is(err, kv.ErrInvalidKey) {
+			t.Errorf("CheckKey with a control character: %v; want kv.ErrInvalidKey (the same refusal as Set, without I/O)", err)
 		}
 		other, err := bucketmap.New(tg.Storage, storage.Name{Bucket: s3test.NewBucketName()}, nil)
 		if err != nil {

@@ -26,9 +26,6 @@ func (s *Storage) Write(ctx context.Context, localPath string, dst Name, h Heade
 	if err != nil {
 		return err
 	}
-	if _, err := parseHeaders(h); err != nil {
-		return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
-	}
 	f, err := os.Open(localPath)
 	if err != nil {
 		return &Error{Op: op, Name: dst, Err: err}

@@ -231,7 +231,7 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 		return nil
 	}
 	for key := range keys {
-		if err := checkKey(key); err != nil {
+		if err := CheckKey(key); err != nil {
 			batchErr.Failed = append(batchErr.Failed, KeyError{Key: key, Err: err})
 			continue
 		}

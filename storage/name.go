@@ -45,8 +45,11 @@ func (n Name) String() string {
 	return scheme + n.Bucket + "/" + n.Key
 }
 
-// checkKey refuses keys that S3 cannot hold or list back faithfully.
-func checkKey(key string) error {
+// CheckKey returns an error that errors.Is ErrInvalidName unless key is an
+// object key S3 can hold and list back faithfully: non-empty, valid UTF-8,
+// at most MaxKeyLen bytes, with no control characters. Every operation
+// checks its keys with it before sending anything.
+func CheckKey(key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalidName)

@@ -133,7 +133,7 @@ func TestCheckKey(t *testing.T) {
 		{"DEL", "a\x7f", "U+007F"},
 	}
 	for _, tt := range tests {
-		err := checkKey(tt.key)
+		err := CheckKey(tt.key)
 		if tt.mention == "" {
 			if err != nil {
 				t.Errorf("%s: checkKey: %v; want nil", tt.name, err)

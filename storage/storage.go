@@ -219,7 +219,7 @@ func (s *Storage) resolve(op string, n Name, needKey bool) (Name, error) {
 		return n, &Error{Op: op, Name: n, Err: err, kinds: []error{ErrInvalidName}}
 	}
 	if needKey {
-		if err := checkKey(n.Key); err != nil {
+		if err := CheckKey(n.Key); err != nil {
 			return n, &Error{Op: op, Name: n, Err: err, kinds: []error{ErrInvalidName}}
 		}
 	}
