@@ -1,0 +1,182 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3map/s3map/storage"
+	"github.com/s3map/s3map/storage/s3test"
+)
+
+func TestList(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		var want []string
+		for i := range 23 {
+			k := fmt.Sprintf("l/%02d", i)
+			want = append(want, k)
+			if _, err := st.Put(ctx, storage.Name{Key: k}, strings.NewReader(k), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.Put(ctx, storage.Name{Key: "m/outside"}, strings.NewReader("x"), nil)
+		list := func(opts *storage.ListOptions) []string {
+			t.Helper()
+			var got []string
+			seq, errf := st.List(ctx, "", "l/", opts)
+			for info := range seq {
+				got = append(got, info.Name.Key)
+				if info.Size != 4 || info.ETag == "" {
+					t.Errorf("listed %s with size %d etag %q", info.Name.Key, info.Size, info.ETag)
+				}
+			}
+			if err := errf(); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if diff := cmp.Diff(want, list(nil)); diff != "" {
+			t.Errorf("List (-want +got):\n%s", diff)
+		}
+		var lists atomic.Int64
+		paged := withTransport(t, tg, countRequests(&lists, http.MethodGet, "list-type"), nil)
+		var got []string
+		seq, errf := paged.List(ctx, "", "l/", &storage.ListOptions{PageSize: 5})
+		for info := range seq {
+			got = append(got, info.Name.Key)
+		}
+		if err := errf(); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("List in pages of 5 (-want +got):\n%s", diff)
+		}
+		if n := lists.Load(); n != 5 {
+			t.Errorf("23 keys in pages of 5 took %d requests; want 5", n)
+		}
+		if diff := cmp.Diff(want[10:], list(&storage.ListOptions{StartAfter: "l/09"})); diff != "" {
+			t.Errorf("List StartAfter (-want +got):\n%s", diff)
+		}
+		// Breaking early stops the requests.
+		lists.Store(0)
+		seq, errf = paged.List(ctx, "", "l/", &storage.ListOptions{PageSize: 5})
+		for info := range seq {
+			if info.Name.Key == "l/02" {
+				break
+			}
+		}
+		if err := errf(); err != nil || lists.Load() != 1 {
+			t.Errorf("breaking in the first page: err %v after %d requests; want nil after 1", err, lists.Load())
+		}
+		// Delimiter: directories.
+		var dirs []string
+		seq, errf = st.List(ctx, "", "", &storage.ListOptions{Delimiter: "/"})
+		for info := range seq {
+			if info.IsPrefix {
+				dirs = append(dirs, info.Name.Key)
+			}
+		}
+		if err := errf(); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"l/", "m/"}, dirs); diff != "" {
+			t.Errorf("List with Delimiter (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// A failure in the middle of a listing reaches the error function.
+func TestListFailureReachesErrorFunc(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		for i := range 6 {
+			tg.Storage.Put(ctx, storage.Name{Key: fmt.Sprint(i)}, strings.NewReader("x"), nil)
+		}
+		var lists atomic.Int64
+		failing := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.URL.Query().Has("list-type") && lists.Add(1) == 2 {
+					return nil, errors.New("injected network failure")
+				}
+				return next.RoundTrip(r)
+			})
+		}, nil)
+		// One attempt, so the injected failure is not retried away.
+		o := failing.Client().Options()
+		o.RetryMaxAttempts = 1
+		failing, _ = storage.New(s3.New(o), &storage.Options{DefaultBucket: tg.Config.DefaultBucket})
+		n := 0
+		seq, errf := failing.List(ctx, "", "", &storage.ListOptions{PageSize: 2})
+		for range seq {
+			n++
+		}
+		err := errf()
+		if err == nil || !strings.Contains(err.Error(), "injected network failure") {
+			t.Errorf("error func after a failed second page: %v; want the injected failure", err)
+		}
+		if n != 2 {
+			t.Errorf("yielded %d keys before the failure; want the first page's 2", n)
+		}
+	})
+}
+
+func TestDeleteMany(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		var keys []string
+		for i := range 2100 {
+			keys = append(keys, fmt.Sprintf("d/%04d", i))
+		}
+		putAll(t, st, keys)
+		var deletes atomic.Int64
+		counted := withTransport(t, tg, countRequests(&deletes, http.MethodPost, "delete"), nil)
+		bad := "bad\xff"
+		withBad := append(slices.Clone(keys), bad, "d/never-existed")
+		err := counted.DeleteMany(ctx, "", slices.Values(withBad))
+		var be *storage.BatchError
+		if !errors.As(err, &be) || len(be.Failed) != 1 || be.Failed[0].Key != bad || !errors.Is(err, storage.ErrInvalidName) {
+			t.Fatalf("DeleteMany with one invalid key: %v; want a BatchError naming only it", err)
+		}
+		if n := deletes.Load(); n != 3 {
+			t.Errorf("2101 keys took %d DeleteObjects requests; want 3", n)
+		}
+		seq, errf := st.List(ctx, "", "d/", nil)
+		for info := range seq {
+			t.Errorf("%s still listed after DeleteMany", info.Name.Key)
+		}
+		if err := errf(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func putAll(t testing.TB, st *storage.Storage, keys []string) {
+	t.Helper()
+	ctx := context.Background()
+	sem := make(chan struct{}, 16)
+	errs := make(chan error, len(keys))
+	for _, k := range keys {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			_, err := st.Put(ctx, storage.Name{Key: k}, strings.NewReader(k), nil)
+			errs <- err
+		}()
+	}
+	for range keys {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
