@@ -1,6 +1,6 @@
 module github.com/s3map/s3map
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.47.6
@@ -14,7 +14,7 @@ require (
 	github.com/klauspost/compress v1.20.3
 	github.com/maypok86/otter/v2 v2.4.0
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/sync v0.24.0
+	golang.org/x/sync v0.22.0
 )
 
 require (
