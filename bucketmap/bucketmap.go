@@ -156,11 +156,19 @@ func (e *kindError) Is(target error) bool { return target == e.kind }
 
 // wrapErr maps a storage error to its kv kind: a missing object (not a
 // missing bucket) is kv.ErrNotFound, a refused name kv.ErrInvalidKey, a
-// failed condition kv.ErrConflict.
+// failed condition kv.ErrConflict, a body that failed verification
+// kv.ErrCorrupt, a conditional write of unknown outcome
+// kv.ErrOutcomeUnknown.
 func wrapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, storage.ErrOutcomeUnknown):
+		// Before ErrPreconditionFailed: an unknown outcome is never a
+		// conflict.
+		return &kindError{kv.ErrOutcomeUnknown, err}
+	case errors.Is(err, storage.ErrCorrupt):
+		return &kindError{kv.ErrCorrupt, err}
 	case errors.Is(err, storage.ErrPreconditionFailed):
 		// Before ErrNotFound: a conditional write on a missing key is
 		// a failed condition, whatever status the server chose.

@@ -22,6 +22,12 @@ var (
 	// because the key's version was not the one given (or the key existed,
 	// for SetIfAbsent).
 	ErrConflict = errors.New("kv: condition failed")
+
+	// ErrOutcomeUnknown reports a conditional write or delete whose result
+	// could not be established (its reply was lost, and what the store
+	// holds now does not tell). The write may or may not have happened; it
+	// is never reported as ErrConflict, and Update never retries it.
+	ErrOutcomeUnknown = errors.New("kv: outcome of conditional write unknown")
 )
 
 // MaxKeyLen is the longest key, in bytes, that a store accepts, counting any

@@ -45,6 +45,15 @@ var (
 	ErrBucketNotEmpty = errors.New("storage: bucket not empty")
 	// ErrInvalidConfig: a configuration value that cannot be used.
 	ErrInvalidConfig = errors.New("storage: invalid config")
+	// ErrCorrupt: an object's body failed verification (its length, or a
+	// checksum or the ETag as MD5 did not match what the server reported).
+	// The bytes read are never returned as data.
+	ErrCorrupt = errors.New("storage: corrupt object body")
+	// ErrOutcomeUnknown: a conditional write or delete whose reply was
+	// lost, and whose effect the library could not establish afterwards.
+	// The write may or may not have happened; it is never reported as
+	// ErrPreconditionFailed.
+	ErrOutcomeUnknown = errors.New("storage: outcome of conditional write unknown")
 )
 
 // Error reports a failed operation: which one, on which name, and why.
