@@ -424,9 +424,9 @@ func (s *Storage) uploadIDs(ctx context.Context, n Name) (map[string]bool, error
 // their MD5s, "-N"), or its full-object CRC32C and size are ours.
 func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []partResult, useSums bool) (Info, error) {
 	var (
-		md5s  []byte
-		crc   uint32
-		size  int64
+		md5s   []byte
+		crc    uint32
+		size   int64
 		cparts = make([]types.CompletedPart, len(parts))
 	)
 	for i, p := range parts {
