@@ -68,26 +68,17 @@ func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers,
 	if info.Size > s.opts.CopyThreshold {
 		err = s.copyParts(ctx, src, dst, info, want)
 	} else {
-		_, err = s.client.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket:               &dst.Bucket,
-			Key:                  &dst.Key,
-			CopySource:           &source,
-			CopySourceIfMatch:    &info.ETag,
-			MetadataDirective:    types.MetadataDirectiveReplace,
-			Metadata:             want.meta,
-			ContentType:          want.str(hContentType),
-			CacheControl:         want.str(hCacheControl),
-			ContentDisposition:   want.str(hContentDisposition),
-			ContentEncoding:      want.str(hContentEncoding),
-			ContentLanguage:      want.str(hContentLanguage),
-			Expires:              want.expires(),
-			StorageClass:         want.storageClass(),
-			ServerSideEncryption: want.sse(),
-			SSEKMSKeyId:          want.str(hSSEKMSKeyID),
-			Tagging:              want.str(hTagging),
-			TaggingDirective:     taggingDirective(want),
-			ACL:                  want.acl(),
-		})
+		in := &s3.CopyObjectInput{
+			Bucket:            &dst.Bucket,
+			Key:               &dst.Key,
+			CopySource:        &source,
+			CopySourceIfMatch: &info.ETag,
+			MetadataDirective: types.MetadataDirectiveReplace,
+		}
+		if err := want.copyObjectInput(in); err != nil {
+			return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+		}
+		_, err = s.client.CopyObject(ctx, in)
 	}
 	return opError(ctx, op, dst, err)
 }
@@ -101,13 +92,6 @@ func withSourceMeta(a attrs, md Metadata) (attrs, error) {
 	}
 	a.meta = src.meta
 	return a, nil
-}
-
-func taggingDirective(a attrs) types.TaggingDirective {
-	if _, ok := a.system[hTagging]; ok {
-		return types.TaggingDirectiveReplace
-	}
-	return ""
 }
 
 // copySource is the x-amz-copy-source value: "bucket/key" with the key
@@ -134,22 +118,11 @@ func copySource(n Name) string {
 // copyParts copies a large object with UploadPartCopy, Concurrency parts
 // at once, aborting the upload on any failure.
 func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs) (err error) {
-	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:               &dst.Bucket,
-		Key:                  &dst.Key,
-		Metadata:             want.meta,
-		ContentType:          want.str(hContentType),
-		CacheControl:         want.str(hCacheControl),
-		ContentDisposition:   want.str(hContentDisposition),
-		ContentEncoding:      want.str(hContentEncoding),
-		ContentLanguage:      want.str(hContentLanguage),
-		Expires:              want.expires(),
-		StorageClass:         want.storageClass(),
-		ServerSideEncryption: want.sse(),
-		SSEKMSKeyId:          want.str(hSSEKMSKeyID),
-		Tagging:              want.str(hTagging),
-		ACL:                  want.acl(),
-	})
+	in := &s3.CreateMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key}
+	if err := want.createMultipartUploadInput(in); err != nil {
+		return err
+	}
+	up, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return err
 	}

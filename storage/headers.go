@@ -87,8 +87,8 @@ func parseHeaders(h Headers) (attrs, error) {
 			size += len(metaKey) + len(enc)
 			continue
 		}
-		if !slices.Contains(systemHeaders, lower) && lower != hTagging && lower != hACL {
-			return attrs{}, fmt.Errorf("%w: unknown header %q (want x-amz-meta-* or one of %s)", ErrInvalidHeader, name, strings.Join(append(slices.Clone(systemHeaders), hTagging, hACL), ", "))
+		if !slices.ContainsFunc(sdkHeaders, func(h sdkHeader) bool { return h.name == lower }) {
+			return attrs{}, fmt.Errorf("%w: unknown header %q (want x-amz-meta-* or one of %s)", ErrInvalidHeader, name, strings.Join(standardHeaderNames(), ", "))
 		}
 		if _, dup := a.system[lower]; dup {
 			return attrs{}, fmt.Errorf("%w: header %q given twice (names are case-insensitive)", ErrInvalidHeader, lower)
@@ -202,7 +202,9 @@ func headersFromMetadata(md Metadata) Headers {
 }
 
 // The accessors below give the SDK's typed fields for the standard
-// headers; nil or "" when absent.
+// headers; nil or "" when absent. They serve Put until it goes through
+// putObjectInput and createMultipartUploadInput (headers_sdk.go), the one
+// mapping every other request uses.
 
 func (a attrs) str(name string) *string {
 	if v, ok := a.system[name]; ok {
