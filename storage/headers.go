@@ -134,13 +134,15 @@ func checkSystemValue(name, value string) error {
 // how S3 itself returns non-ASCII metadata.
 //
 // Printable ASCII that would not come back as it is also goes encoded: a
-// value that looks like an encoded word ("=?"), and one with spaces at
-// either end, which HTTP trims.
+// value that decodeValue would change (one holding an encoded word such as
+// "=?utf-8?q?a?="), and one with spaces at either end, which HTTP trims.
+// Anything else ("x=?y" included) goes as it is, so that every client reads
+// the value the Go user wrote.
 func encodeValue(name, v string) (string, error) {
 	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
 		return "", fmt.Errorf("%w: metadata %q holds a control character", ErrInvalidHeader, name)
 	}
-	plain := isPrintableASCII(v) && !strings.Contains(v, "=?") && strings.TrimSpace(v) == v
+	plain := isPrintableASCII(v) && strings.TrimSpace(v) == v && decodeValue(v) == v
 	if plain {
 		return v, nil
 	}

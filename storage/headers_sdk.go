@@ -87,9 +87,14 @@ func standardHeaderNames() []string {
 	return names
 }
 
-// httpTime parses an Expires value checked by parseHeaders.
+// httpTime parses an Expires value: one checked by parseHeaders, or a
+// source's as its server reported it. A value that is not an HTTP date
+// (from a server's HEAD) is left out rather than sent as the zero time.
 func httpTime(v string) *time.Time {
-	t, _ := http.ParseTime(v)
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return nil
+	}
 	return &t
 }
 
