@@ -327,23 +327,8 @@ func (u *upload) uploadPart(ctx context.Context, id string, p *part, useSums boo
 // concurrent writer's upload of the same key begun in between, which is
 // aborted (its write then fails; it never stores wrong data).
 func (u *upload) create(ctx context.Context, cl *cleaner, useSums bool) (string, error) {
-	a := u.a
-	in := &s3.CreateMultipartUploadInput{
-		Bucket:               &u.dst.Bucket,
-		Key:                  &u.dst.Key,
-		Metadata:             a.metaOrNil(),
-		ContentType:          a.str(hContentType),
-		CacheControl:         a.str(hCacheControl),
-		ContentDisposition:   a.str(hContentDisposition),
-		ContentEncoding:      a.str(hContentEncoding),
-		ContentLanguage:      a.str(hContentLanguage),
-		Expires:              a.expires(),
-		StorageClass:         a.storageClass(),
-		ServerSideEncryption: a.sse(),
-		SSEKMSKeyId:          a.str(hSSEKMSKeyID),
-		Tagging:              a.str(hTagging),
-		ACL:                  a.acl(),
-	}
+	in := &s3.CreateMultipartUploadInput{Bucket: &u.dst.Bucket, Key: &u.dst.Key}
+	u.a.createMultipartUploadInput(in) // checked in put
 	if useSums {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
 		in.ChecksumType = types.ChecksumTypeFullObject

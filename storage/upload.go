@@ -116,6 +116,14 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 	if err := ctx.Err(); err != nil {
 		return Info{}, opError(ctx, op, dst, err)
 	}
+	// Every header must map onto both requests a write may use, before
+	// anything is sent.
+	if err := a.putObjectInput(&s3.PutObjectInput{}); err != nil {
+		return Info{}, &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+	}
+	if err := a.createMultipartUploadInput(&s3.CreateMultipartUploadInput{}); err != nil {
+		return Info{}, &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+	}
 	if r == nil {
 		r = strings.NewReader("")
 	}
@@ -442,25 +450,11 @@ func (u *upload) info(size int64, etag string) Info {
 	return Info{Name: u.dst, Size: size, ETag: etag, Metadata: Metadata{}, Headers: Headers{}}
 }
 
-// putInput maps the write's headers onto a PutObjectInput.
+// putInput returns the PutObjectInput of the write (headers and
+// condition; no body).
 func (u *upload) putInput() *s3.PutObjectInput {
-	a := u.a
-	in := &s3.PutObjectInput{
-		Bucket:               &u.dst.Bucket,
-		Key:                  &u.dst.Key,
-		Metadata:             a.metaOrNil(),
-		ContentType:          a.str(hContentType),
-		CacheControl:         a.str(hCacheControl),
-		ContentDisposition:   a.str(hContentDisposition),
-		ContentEncoding:      a.str(hContentEncoding),
-		ContentLanguage:      a.str(hContentLanguage),
-		Expires:              a.expires(),
-		StorageClass:         a.storageClass(),
-		ServerSideEncryption: a.sse(),
-		SSEKMSKeyId:          a.str(hSSEKMSKeyID),
-		Tagging:              a.str(hTagging),
-		ACL:                  a.acl(),
-	}
+	in := &s3.PutObjectInput{Bucket: &u.dst.Bucket, Key: &u.dst.Key}
+	u.a.putObjectInput(in) // checked in put
 	if u.cond.ifMatch != "" {
 		in.IfMatch = aws.String(u.cond.ifMatch)
 	}
