@@ -247,10 +247,7 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 		return Info{}, opError(ctx, u.op, u.dst, werr)
 	}
 	if srcErr != nil {
-		if errors.Is(srcErr, errBodyLength) {
-			return Info{}, inputError(u.op, u.dst, ErrInvalidHeader, "%v", srcErr)
-		}
-		return Info{}, opError(ctx, u.op, u.dst, srcErr)
+		return Info{}, u.fail(ctx, srcErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return Info{}, opError(ctx, u.op, u.dst, err)
@@ -385,6 +382,9 @@ func (s *Storage) uploadIDs(ctx context.Context, n Name) (map[string]bool, error
 	in := &s3.ListMultipartUploadsInput{Bucket: &n.Bucket, Prefix: &n.Key}
 	for {
 		out, err := s.client.ListMultipartUploads(ctx, in)
+		if isCode(err, "NoSuchUpload") {
+			return ids, nil // the in-process server's answer for none
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -451,7 +451,7 @@ func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []p
 			return err
 		},
 		func(ctx context.Context, lastErr error) (verdict, string, error) {
-			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, func(etag, c string) bool {
+			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, true, func(etag, c string) bool {
 				return etag == wantETag || (useSums && c == crcB64(crc))
 			})
 			if v == verdictOurs {

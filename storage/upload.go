@@ -266,6 +266,35 @@ type body struct {
 	// streaming (oneShot).
 	sums    *sums
 	oneShot bool
+	// last is the reader last opened, to tell whether all of it went
+	// out before a failure.
+	last *trackedReader
+}
+
+// sentWhole reports whether the last request read the whole body. A
+// request that did not cannot have been stored (S3 stores a body only
+// whole).
+func (b *body) sentWhole() bool { return b.last != nil && b.last.pos >= b.size }
+
+// trackedReader tracks how far a body was read since it was last rewound
+// (the SDK reads a seekable body once to sign it, then rewinds).
+type trackedReader struct {
+	r   io.ReadSeeker
+	pos int64
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.pos += int64(n)
+	return n, err
+}
+
+func (t *trackedReader) Seek(off int64, whence int) (int64, error) {
+	pos, err := t.r.Seek(off, whence)
+	if err == nil {
+		t.pos = pos
+	}
+	return pos, err
 }
 
 // sums are a body's MD5 and CRC32C.
@@ -332,14 +361,17 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 		p = p[:h.left]
 	}
 	n, err := h.r.Read(p)
+	if int64(n) == h.left {
+		// Before the last bytes go out, make sure the reader ends
+		// there; if not, they never go, and nothing is stored.
+		if _, perr := h.r.Peek(1); perr != io.EOF {
+			return 0, errBodyLength
+		}
+	}
 	h.left -= int64(n)
 	h.m.Write(p[:n])
 	h.c.Write(p[:n])
 	if h.left == 0 {
-		// Before the last byte goes out, make sure the reader ends.
-		if _, perr := h.r.Peek(1); perr != io.EOF {
-			return 0, errBodyLength
-		}
 		return n, nil
 	}
 	if err == io.EOF {
@@ -389,6 +421,9 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 		if b.oneShot {
 			hr = &hashingReader{r: bufio.NewReader(r), left: b.size, m: md5.New(), c: crc32.New(crc32cTable)}
 			r = hr
+		} else {
+			b.last = &trackedReader{r: r.(io.ReadSeeker)}
+			r = b.last
 		}
 		in.Body = r
 		out, err := u.s.client.PutObject(ctx, in, optFns...)
@@ -401,7 +436,8 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 			if b.open == nil {
 				return nil, errNotResendable
 			}
-			in.Body = b.open()
+			b.last = &trackedReader{r: b.open().(io.ReadSeeker)}
+			in.Body = b.last
 			out, err = u.s.client.PutObject(ctx, in, optFns...)
 		}
 		return out, err
@@ -409,7 +445,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 	if !u.cond.conditional() && !b.oneShot {
 		out, err := send(ctx)
 		if err != nil {
-			return Info{}, opError(ctx, u.op, u.dst, err)
+			return Info{}, u.fail(ctx, err)
 		}
 		return u.info(b.size, aws.ToString(out.ETag)), nil
 	}
@@ -424,24 +460,32 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 			return err
 		},
 		func(ctx context.Context, _ error) (verdict, string, error) {
-			want := b.sums
+			want, whole := b.sums, b.sentWhole()
 			if hr != nil {
-				want = hr.sums()
-				if hr.left > 0 {
-					// Not all of the body went out: the server
-					// cannot have stored it.
-					want = nil
-				}
+				want, whole = hr.sums(), hr.left == 0
 			}
-			return u.s.checkStored(ctx, u.dst, u.cond, b.size, func(etag, crc string) bool {
-				return want != nil && ((!u.kms && etag == want.etag()) || crc == want.crcB64())
+			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, b.size, whole, func(etag, crc string) bool {
+				return (!u.kms && etag == want.etag()) || crc == want.crcB64()
 			})
+			if v == verdictOurs {
+				etag = stored
+			}
+			return v, stored, err
 		},
 		func() bool { return b.open != nil })
 	if err != nil {
-		return Info{}, err
+		return Info{}, u.fail(ctx, err)
 	}
 	return u.info(b.size, etag), nil
+}
+
+// fail classifies a failed write: a reader whose length differs from Size
+// is bad input.
+func (u *upload) fail(ctx context.Context, err error) error {
+	if errors.Is(err, errBodyLength) && !errors.Is(err, ErrOutcomeUnknown) {
+		return inputError(u.op, u.dst, ErrInvalidHeader, "%v", errBodyLength)
+	}
+	return opError(ctx, u.op, u.dst, err)
 }
 
 var errNotResendable = errors.New("the body cannot be sent again (its reader cannot seek)")
@@ -560,10 +604,11 @@ const (
 	verdictUnknown    verdict = iota // ours may have landed and been replaced: cannot tell
 	verdictOurs                      // the stored object is the one we wrote (or, for DeleteIf, it is gone)
 	verdictNotApplied                // the stored state is the precondition's: ours did not land
+	verdictConflict                  // ours did not land (its body never went out whole) and the condition does not hold
 )
 
 func (v verdict) String() string {
-	return [...]string{"unknown", "ours", "not applied"}[v]
+	return [...]string{"unknown", "ours", "not applied", "conflict"}[v]
 }
 
 // exactlyOnce runs attempt (one request, no SDK retries) until it
@@ -608,6 +653,11 @@ func (s *Storage) exactlyOnce(ctx context.Context, op string, n Name, cond write
 		switch v {
 		case verdictOurs:
 			return nil
+		case verdictConflict:
+			e := opError(ctx, op, n, err).(*Error)
+			e.Err = fmt.Errorf("%w: %w", ErrPreconditionFailed, e.Err)
+			e.kinds = append(e.kinds, ErrPreconditionFailed)
+			return e
 		case verdictNotApplied:
 			if ctx.Err() != nil || i >= s.maxAttempts() || !canResend() {
 				return opError(ctx, op, n, err)
@@ -642,9 +692,17 @@ func slicesDelete(ks []error, k error) []error {
 
 // checkStored looks at what is stored at n after an ambiguous write: ours
 // (isOurs of its ETag and full-object CRC32C, with the right size), the
-// precondition's state (not applied), or something else (unknown). It
-// returns the stored ETag.
-func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size int64, isOurs func(etag, crc string) bool) (verdict, string, error) {
+// precondition's state (not applied), or something else (unknown). A
+// request whose body did not go out whole (sentWhole false) cannot have
+// been stored: then "something else" means the condition does not hold, a
+// real conflict. (Servers answer a failed condition before reading the
+// body and close the connection; Go's HTTP client then reports the broken
+// write, not the 412.) It returns the stored ETag.
+func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size int64, sentWhole bool, isOurs func(etag, crc string) bool) (verdict, string, error) {
+	other := verdictUnknown
+	if !sentWhole {
+		other = verdictConflict
+	}
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &n.Bucket, Key: &n.Key, ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		if httpStatus(err) == http.StatusNotFound && ctx.Err() == nil {
@@ -653,16 +711,16 @@ func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size 
 				// unconditional write may simply be sent again.
 				return verdictNotApplied, "", nil
 			}
-			return verdictUnknown, "", nil
+			return other, "", nil
 		}
 		return verdictUnknown, "", err
 	}
 	etag := aws.ToString(out.ETag)
-	if aws.ToInt64(out.ContentLength) == size && isOurs(etag, aws.ToString(out.ChecksumCRC32C)) {
+	if sentWhole && aws.ToInt64(out.ContentLength) == size && isOurs(etag, aws.ToString(out.ChecksumCRC32C)) {
 		return verdictOurs, etag, nil
 	}
 	if !cond.conditional() || (cond.ifMatch != "" && etag == cond.ifMatch) {
 		return verdictNotApplied, etag, nil
 	}
-	return verdictUnknown, etag, nil
+	return other, etag, nil
 }

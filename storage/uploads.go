@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,8 +21,9 @@ import (
 // crashed (or was killed) in the middle of a multipart upload does, and
 // S3 keeps (and bills) its parts until the upload is aborted.
 //
-// Ages are measured on the server's clock (the Date of its listing
-// reply), so a skewed local clock does not abort uploads in progress. A
+// Ages are measured on the server's clock (the Date of its listing reply,
+// to the second), so a skewed local clock does not abort uploads in
+// progress; olderThan 0 aborts every upload under the prefix. A
 // server that reports no sensible start time (moto 5.2.1 reports a fixed
 // date in 2010) makes every upload look old: use olderThan with care
 // there. On AWS, prefer a bucket lifecycle rule as well, which S3 applies
@@ -48,14 +50,27 @@ func (s *Storage) AbortUploads(ctx context.Context, bucket, prefix string, older
 	}
 	aborted := 0
 	var errs []error
-	for {
+	for first := true; ; first = false {
 		out, err := s.client.ListMultipartUploads(ctx, in)
+		if isCode(err, "NoSuchUpload") {
+			break // the in-process server's answer for none
+		}
 		if err != nil {
 			return aborted, opError(ctx, op, n, err)
 		}
+		if first && len(out.Uploads) == 0 && in.Prefix != nil {
+			// MinIO lists uploads only for an empty prefix or a
+			// whole key: list them all and filter here.
+			in.Prefix = nil
+			first = true
+			continue
+		}
 		now := serverTime(out.ResultMetadata)
 		for _, up := range out.Uploads {
-			if up.Initiated != nil && now.Sub(*up.Initiated) < olderThan {
+			if !strings.HasPrefix(aws.ToString(up.Key), prefix) {
+				continue
+			}
+			if olderThan > 0 && up.Initiated != nil && now.Sub(*up.Initiated) < olderThan {
 				continue
 			}
 			key := aws.ToString(up.Key)

@@ -18,7 +18,7 @@ type Writer struct {
 }
 
 var (
-	errUploadEnded   = errors.New("storage: the upload has ended")
+	errUploadEnded    = errors.New("storage: the upload has ended")
 	errWriteAbandoned = errors.New("storage: write abandoned")
 )
 

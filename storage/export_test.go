@@ -1,0 +1,11 @@
+package storage
+
+import "time"
+
+// SetCleanupTimeouts shortens the clean-up bounds for a test; the returned
+// function restores them.
+func SetCleanupTimeouts(total, attempt time.Duration) (restore func()) {
+	t, a := cleanupTimeout, abortAttemptTimeout
+	cleanupTimeout, abortAttemptTimeout = total, attempt
+	return func() { cleanupTimeout, abortAttemptTimeout = t, a }
+}

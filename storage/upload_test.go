@@ -1,0 +1,577 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3map/s3map/storage"
+	"github.com/s3map/s3map/storage/s3test"
+)
+
+// s3Op names the S3 operation of a request, for scripted faults.
+func s3Op(r *http.Request) string {
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		return "CreateMultipartUpload"
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		return "CompleteMultipartUpload"
+	case r.Method == http.MethodPut && q.Has("partNumber"):
+		return "UploadPart"
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
+		return "CopyObject"
+	case r.Method == http.MethodPut:
+		return "PutObject"
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		return "AbortMultipartUpload"
+	case r.Method == http.MethodDelete:
+		return "DeleteObject"
+	case r.Method == http.MethodHead:
+		return "HeadObject"
+	case r.Method == http.MethodGet && q.Has("uploads"):
+		return "ListMultipartUploads"
+	}
+	return r.Method
+}
+
+var errInjected = errors.New("injected: connection reset")
+
+// faults scripts failures for the next requests of named operations.
+type faults struct {
+	mu     sync.Mutex
+	script map[string][]fault
+	seen   map[string]int
+}
+
+// fault is one scripted failure: lose the reply after the server did the
+// work, fail before it, or stall until the request's context ends. hook
+// runs after the work, before the reply is lost.
+type fault struct {
+	kind string // "after", "before", "stall"
+	hook func()
+}
+
+func newFaults() *faults { return &faults{script: map[string][]fault{}, seen: map[string]int{}} }
+
+func (f *faults) on(op string, fs ...fault) *faults {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.script[op] = append(f.script[op], fs...)
+	return f
+}
+
+func (f *faults) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen[op]
+}
+
+func (f *faults) transport(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		op := s3Op(r)
+		f.mu.Lock()
+		f.seen[op]++
+		var ft *fault
+		if s := f.script[op]; len(s) > 0 {
+			ft = &s[0]
+			f.script[op] = s[1:]
+		}
+		f.mu.Unlock()
+		if ft == nil {
+			return next.RoundTrip(r)
+		}
+		switch ft.kind {
+		case "before":
+			return nil, errInjected
+		case "stall":
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		}
+		resp, err := next.RoundTrip(r)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if ft.hook != nil {
+			ft.hook()
+		}
+		return nil, errInjected
+	})
+}
+
+var lostReply = fault{kind: "after"}
+
+// logBuffer is a slog.Logger writing into a buffer, to see decisions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+// noGlobalOutput fails the test if anything reaches the global log.
+func noGlobalOutput(t *testing.T) {
+	t.Helper()
+	var global bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&global)
+	t.Cleanup(func() {
+		log.SetOutput(prev)
+		if global.Len() > 0 {
+			t.Errorf("written to the global log: %q", global.String())
+		}
+	})
+}
+
+func readAll(t testing.TB, st *storage.Storage, n storage.Name) []byte {
+	t.Helper()
+	r, err := st.Get(context.Background(), n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func uploadsLeft(t testing.TB, tg *s3test.Target) int {
+	t.Helper()
+	out, err := tg.Storage.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &tg.Config.DefaultBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Uploads)
+}
+
+// A conditional write whose reply is lost after the server stored it is
+// success, not a conflict: the SDK does not send it again blindly (which
+// got a 412 from our own write), and the stored ETag is the MD5 of ours.
+func TestLostReplyOfConditionalPut(t *testing.T) {
+	noGlobalOutput(t)
+	for _, size := range []int{10, 40 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+				ctx := context.Background()
+				f := newFaults()
+				var lb logBuffer
+				st := withTransport(t, tg, f.transport, &storage.Options{Logger: lb.logger()})
+				n := storage.Name{Key: "lost"}
+				v1, v2 := randomBytes(t, size), randomBytes(t, size)
+
+				f.on("PutObject", lostReply)
+				info, err := st.Put(ctx, n, bytes.NewReader(v1), &storage.PutOptions{IfNoneMatch: "*"})
+				if err != nil {
+					t.Fatalf("SetIfAbsent whose reply was lost: %v; want success", err)
+				}
+				if sum := md5.Sum(v1); info.ETag != fmt.Sprintf("%q", fmt.Sprintf("%x", sum)) {
+					t.Errorf("ETag %s; want the MD5 of the value", info.ETag)
+				}
+				f.on("PutObject", lostReply)
+				if _, err := st.Put(ctx, n, bytes.NewReader(v2), &storage.PutOptions{IfMatch: info.ETag}); err != nil {
+					t.Fatalf("CompareAndSwap whose reply was lost: %v; want success", err)
+				}
+				if !bytes.Equal(readAll(t, st, n), v2) {
+					t.Error("the stored value is not the swapped one")
+				}
+				// Conditional writes go as one PutObject up to 5 GiB.
+				if c := f.count("CreateMultipartUpload"); c != 0 {
+					t.Errorf("%d CreateMultipartUpload for a conditional write of %d bytes; want one PutObject", c, size)
+				}
+				if !strings.Contains(lb.String(), "verdict=ours") {
+					t.Errorf("log does not show the resolution:\n%s", lb.String())
+				}
+			})
+		})
+	}
+}
+
+// After a lost reply, another writer's change means the outcome cannot be
+// known: ErrOutcomeUnknown, never ErrPreconditionFailed.
+func TestLostReplyThenOtherWriterIsOutcomeUnknown(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		f := newFaults()
+		st := withTransport(t, tg, f.transport, nil)
+		n := storage.Name{Key: "contended"}
+		first, err := st.Put(ctx, n, strings.NewReader("v1"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.on("PutObject", fault{kind: "after", hook: func() {
+			if _, err := tg.Storage.Put(ctx, n, strings.NewReader("other"), nil); err != nil {
+				t.Error(err)
+			}
+		}})
+		_, err = st.Put(ctx, n, strings.NewReader("v2"), &storage.PutOptions{IfMatch: first.ETag})
+		if !errors.Is(err, storage.ErrOutcomeUnknown) || errors.Is(err, storage.ErrPreconditionFailed) {
+			t.Fatalf("lost reply, then another write: %v; want ErrOutcomeUnknown only", err)
+		}
+		// A reply lost before the server saw the request: sent again.
+		f.on("PutObject", fault{kind: "before"})
+		cur, _ := st.Stat(ctx, n)
+		if _, err := st.Put(ctx, n, strings.NewReader("v3"), &storage.PutOptions{IfMatch: cur.ETag}); err != nil {
+			t.Fatalf("a request that never reached the server: %v; want it sent again", err)
+		}
+		if got := readAll(t, st, n); string(got) != "v3" {
+			t.Errorf("stored %q; want v3", got)
+		}
+	})
+}
+
+// A real conflict stays a conflict, also for a 40 MB value: a stale
+// CompareAndSwap and a SetIfAbsent on an existing key are refused on
+// every server, since they go as one PutObject.
+func TestStaleLargeConditionalWritesRefused(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		n := storage.Name{Key: "big"}
+		old, err := st.Put(ctx, n, bytes.NewReader(randomBytes(t, 40<<20)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		current := randomBytes(t, 40<<20)
+		if _, err := st.Put(ctx, n, bytes.NewReader(current), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Put(ctx, n, bytes.NewReader(randomBytes(t, 40<<20)), &storage.PutOptions{IfMatch: old.ETag}); !errors.Is(err, storage.ErrPreconditionFailed) {
+			t.Errorf("stale CompareAndSwap of 40 MB: %v; want ErrPreconditionFailed", err)
+		}
+		if _, err := st.Put(ctx, n, bytes.NewReader(randomBytes(t, 40<<20)), &storage.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, storage.ErrPreconditionFailed) {
+			t.Errorf("SetIfAbsent of 40 MB on an existing key: %v; want ErrPreconditionFailed", err)
+		}
+		if !bytes.Equal(readAll(t, st, n), current) {
+			t.Error("a refused conditional write changed the value")
+		}
+	})
+}
+
+// DeleteIf whose reply was lost after the delete is success.
+func TestLostReplyOfDeleteIf(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		f := newFaults()
+		st := withTransport(t, tg, f.transport, nil)
+		n := storage.Name{Key: "del"}
+		info, err := st.Put(ctx, n, strings.NewReader("x"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.on("DeleteObject", lostReply)
+		if err := st.DeleteIf(ctx, n, info.ETag); err != nil {
+			t.Fatalf("DeleteIf whose reply was lost: %v; want success", err)
+		}
+		if ok, _, _ := st.Exists(ctx, n); ok {
+			t.Error("the object is still there")
+		}
+		if f.count("DeleteObject") != 1 {
+			t.Errorf("%d DeleteObject requests; want 1 (the check found it gone)", f.count("DeleteObject"))
+		}
+	})
+}
+
+// A lost CreateMultipartUpload reply: the upload the server made is found
+// and aborted, the write succeeds, and no upload is left.
+func TestLostReplyOfCreateMultipartUpload(t *testing.T) {
+	noGlobalOutput(t)
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		f := newFaults()
+		st := withTransport(t, tg, f.transport, nil)
+		n := storage.Name{Key: "mp"}
+		data := randomBytes(t, 20<<20)
+		f.on("CreateMultipartUpload", lostReply)
+		if _, err := st.Put(ctx, n, bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
+		}
+		if c := f.count("CreateMultipartUpload"); c < 2 {
+			t.Fatalf("%d CreateMultipartUpload; the fault did not hit", c)
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d multipart uploads left after a lost CreateMultipartUpload reply", left)
+		}
+		if !bytes.Equal(readAll(t, st, n), data) {
+			t.Error("stored value differs")
+		}
+	})
+}
+
+// A lost CompleteMultipartUpload reply with the object stored whole is
+// success; on a server whose HEAD ETag is not the multipart ETag and that
+// keeps no checksum (the in-process one), the honest answer is
+// ErrOutcomeUnknown. No upload is left either way.
+func TestLostReplyOfCompleteMultipartUpload(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		for _, tc := range []struct {
+			name string
+			opts *storage.PutOptions
+			skip bool
+		}{
+			{"unconditional", nil, false},
+			{"if-none-match", &storage.PutOptions{IfNoneMatch: "*"}, tg.Caps.IgnoresMultipartIfNoneMatch},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				f := newFaults()
+				st := withTransport(t, tg, f.transport, nil)
+				n := storage.Name{Key: "complete-" + tc.name}
+				data := randomBytes(t, 20<<20)
+				f.on("CompleteMultipartUpload", lostReply)
+				// A pipe: a stream of unknown length goes in parts,
+				// also when conditional.
+				pr, pw := io.Pipe()
+				go func() { pw.CloseWithError(copyAll(pw, data)) }()
+				_, err := st.Put(ctx, n, pr, tc.opts)
+				if f.count("CompleteMultipartUpload") == 0 {
+					t.Fatal("no CompleteMultipartUpload")
+				}
+				switch {
+				case tg.Caps.MultipartETagDiffers && errors.Is(err, storage.ErrOutcomeUnknown):
+					// cannot recognise its own object: honest
+				case err != nil:
+					t.Fatalf("Put whose Complete reply was lost: %v; want success", err)
+				default:
+					if !bytes.Equal(readAll(t, st, n), data) {
+						t.Error("stored value differs")
+					}
+				}
+				if left := uploadsLeft(t, tg); left != 0 {
+					t.Errorf("%d multipart uploads left", left)
+				}
+			})
+		}
+	})
+}
+
+func copyAll(w io.Writer, b []byte) error {
+	_, err := io.Copy(w, bytes.NewReader(b))
+	return err
+}
+
+// An abort that stalls is given up after its attempt timeout and sent
+// again: the upload is removed, and the write returns.
+func TestStalledAbortIsRetried(t *testing.T) {
+	defer storage.SetCleanupTimeouts(20*time.Second, 300*time.Millisecond)()
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := newFaults()
+		var lb logBuffer
+		st := withTransport(t, tg, f.transport, &storage.Options{Logger: lb.logger()})
+		f.on("AbortMultipartUpload", fault{kind: "stall"})
+		data := randomBytes(t, 40<<20)
+		r := &cancelAfter{r: bytes.NewReader(data), n: 30 << 20, cancel: cancel}
+		_, err := st.Put(ctx, storage.Name{Key: "stalled"}, struct{ io.Reader }{r}, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Put: %v; want context.Canceled", err)
+		}
+		if c := f.count("AbortMultipartUpload"); c < 2 {
+			t.Errorf("%d AbortMultipartUpload; want the stalled one sent again", c)
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d multipart uploads left after a stalled abort", left)
+		}
+		if !strings.Contains(lb.String(), "aborted multipart upload") {
+			t.Errorf("log does not show the abort:\n%s", lb.String())
+		}
+	})
+}
+
+// AbortUploads removes uploads a crashed process left, under the prefix
+// only.
+func TestAbortUploads(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		c := tg.Storage.Client()
+		b := tg.Config.DefaultBucket
+		for _, key := range []string{"tmp/a", "tmp/b", "keep/c"} {
+			if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String(key)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := tg.Storage.AbortUploads(ctx, "", "tmp/", 0)
+		if err != nil || n != 2 {
+			t.Fatalf("AbortUploads: %d, %v; want 2, nil", n, err)
+		}
+		if left := uploadsLeft(t, tg); left != 1 {
+			t.Errorf("%d uploads left; want keep/c's", left)
+		}
+		if _, err := tg.Storage.AbortUploads(ctx, "", "", -time.Second); !errors.Is(err, storage.ErrInvalidConfig) {
+			t.Errorf("negative age: %v; want ErrInvalidConfig", err)
+		}
+		tg.Storage.AbortUploads(ctx, "", "", 0)
+	})
+}
+
+func crc32cB64(b []byte) string {
+	var x [4]byte
+	binary.BigEndian.PutUint32(x[:], crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	return base64.StdEncoding.EncodeToString(x[:])
+}
+
+// Uploads store a full-object CRC32C where the server keeps checksums,
+// and never a wrong one: single-part and multipart, from a file and from a
+// stream.
+func TestUploadChecksums(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		for _, size := range []int{1000, 21 << 20} {
+			for _, stream := range []bool{false, true} {
+				data := randomBytes(t, size)
+				n := storage.Name{Key: fmt.Sprintf("sum-%d-%v", size, stream)}
+				var r io.Reader = bytes.NewReader(data)
+				if stream {
+					r = struct{ io.Reader }{r}
+				}
+				if _, err := tg.Storage.Put(ctx, n, r, nil); err != nil {
+					t.Fatal(err)
+				}
+				h, err := tg.Storage.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: &tg.Config.DefaultBucket, Key: &n.Key, ChecksumMode: types.ChecksumModeEnabled})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := aws.ToString(h.ChecksumCRC32C); got != "" && got != crc32cB64(data) {
+					t.Errorf("%s: stored CRC32C %s; want %s", n.Key, got, crc32cB64(data))
+				}
+				t.Logf("%s: CRC32C stored: %v", n.Key, aws.ToString(h.ChecksumCRC32C) != "")
+				if !bytes.Equal(readAll(t, tg.Storage, n), data) {
+					t.Errorf("%s: stored value differs", n.Key)
+				}
+			}
+		}
+	})
+}
+
+// Streams, files and Size: lengths that disagree with Size store nothing.
+func TestPutSizeMismatch(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		for _, tc := range []struct {
+			len, size int
+			cond      bool
+		}{{100, 50, false}, {100, 200, false}, {9 << 20, 10 << 20, true}, {11 << 20, 10 << 20, true}, {30 << 20, 20 << 20, false}} {
+			n := storage.Name{Key: fmt.Sprintf("size-%d-%d", tc.len, tc.size)}
+			opts := &storage.PutOptions{Size: int64(tc.size)}
+			if tc.cond {
+				opts.IfNoneMatch = "*"
+			}
+			_, err := st.Put(ctx, n, struct{ io.Reader }{bytes.NewReader(randomBytes(t, tc.len))}, opts)
+			if !errors.Is(err, storage.ErrInvalidHeader) {
+				t.Errorf("%d bytes with Size %d: %v; want ErrInvalidHeader", tc.len, tc.size, err)
+			}
+			if info, err := st.Stat(ctx, n); err == nil && !tg.Caps.StoresCutBodies {
+				t.Errorf("%d bytes with Size %d: stored, %d bytes", tc.len, tc.size, info.Size)
+			}
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d uploads left", left)
+		}
+		// The right Size streams a conditional write as one PutObject.
+		data := randomBytes(t, 12<<20)
+		n := storage.Name{Key: "sized"}
+		if _, err := st.Put(ctx, n, struct{ io.Reader }{bytes.NewReader(data)}, &storage.PutOptions{Size: int64(len(data)), IfNoneMatch: "*"}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(readAll(t, st, n), data) {
+			t.Error("stored value differs")
+		}
+	})
+}
+
+// storage.Writer streams into the same upload; CloseWithError stores
+// nothing and leaves no parts.
+func TestWriter(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		data := randomBytes(t, 20<<20)
+		w := st.NewWriter(ctx, storage.Name{Key: "w"}, &storage.PutOptions{Headers: storage.Headers{"Content-Type": "application/x-test"}})
+		for b := data; len(b) > 0; b = b[min(len(b), 1<<20):] {
+			if _, err := w.Write(b[:min(len(b), 1<<20)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if info := w.Info(); info.Size != int64(len(data)) || info.ETag == "" {
+			t.Errorf("Info after Close: %+v", info)
+		}
+		if !bytes.Equal(readAll(t, st, storage.Name{Key: "w"}), data) {
+			t.Error("stored value differs")
+		}
+		w = st.NewWriter(ctx, storage.Name{Key: "abandoned"}, nil)
+		w.Write(data)
+		if err := w.CloseWithError(errors.New("changed my mind")); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := st.Exists(ctx, storage.Name{Key: "abandoned"}); ok {
+			t.Error("an abandoned write was stored")
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d uploads left", left)
+		}
+		w = st.NewWriter(ctx, storage.Name{Key: ""}, nil)
+		if _, err := w.Write([]byte("x")); !errors.Is(err, storage.ErrInvalidName) {
+			t.Errorf("Write to an empty key: %v; want ErrInvalidName", err)
+		}
+		if err := w.Close(); !errors.Is(err, storage.ErrInvalidName) {
+			t.Errorf("Close of a write to an empty key: %v; want ErrInvalidName", err)
+		}
+	})
+}
+
+// Settings that would exhaust memory are refused by New and Validate.
+func TestTransferBounds(t *testing.T) {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	client := srv.Storage().Client()
+	for _, o := range []storage.Options{{Concurrency: 1_000_000_000}, {PartSize: 1 << 40}, {MultipartThreshold: 6 << 30}, {CopyPartSize: 6 << 30}} {
+		if _, err := storage.New(client, &o); !errors.Is(err, storage.ErrInvalidConfig) {
+			t.Errorf("New(%+v): %v; want ErrInvalidConfig", o, err)
+		}
+	}
+	for _, y := range []string{"concurrency: 1000000000", "part_size: 1GiB"} {
+		_, err := storage.ParseConfig([]byte(y))
+		if !errors.Is(err, storage.ErrInvalidConfig) || !strings.Contains(err.Error(), strings.Split(y, ":")[0]) {
+			t.Errorf("%s: %v; want ErrInvalidConfig naming the field", y, err)
+		}
+	}
+	if _, err := storage.New(client, &storage.Options{Concurrency: storage.MaxConcurrency, PartSize: storage.MaxPartSize}); err != nil {
+		t.Errorf("the bounds themselves: %v", err)
+	}
+}
