@@ -291,7 +291,7 @@ func (u *upload) startUpload(ctx context.Context, cl *cleaner, first *part, useS
 // it) and, with useSums, its CRC32C. UploadPart is idempotent: the SDK's
 // retries may send it again.
 func (u *upload) uploadPart(ctx context.Context, id string, p *part, useSums bool) (partResult, error) {
-	sm, err := sumsOf(p.open())
+	sm, err := sumsOf(p.open(), !useSums || u.s.needMD5())
 	if err != nil {
 		return partResult{}, err
 	}
@@ -301,8 +301,10 @@ func (u *upload) uploadPart(ctx context.Context, id string, p *part, useSums boo
 		UploadId:      &id,
 		PartNumber:    aws.Int32(p.num),
 		ContentLength: aws.Int64(p.size),
-		ContentMD5:    aws.String(sm.md5B64()),
 		Body:          p.open(),
+	}
+	if sm.hasMD5 {
+		in.ContentMD5 = aws.String(sm.md5B64())
 	}
 	if useSums {
 		in.ChecksumCRC32C = aws.String(sm.crcB64())
@@ -409,13 +411,15 @@ func (s *Storage) uploadIDs(ctx context.Context, n Name) (map[string]bool, error
 // their MD5s, "-N"), or its full-object CRC32C and size are ours.
 func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []partResult, useSums bool) (Info, error) {
 	var (
-		md5s   []byte
-		crc    uint32
-		size   int64
-		cparts = make([]types.CompletedPart, len(parts))
+		md5s    []byte
+		haveMD5 = true
+		crc     uint32
+		size    int64
+		cparts  = make([]types.CompletedPart, len(parts))
 	)
 	for i, p := range parts {
 		md5s = append(md5s, p.sums.md5[:]...)
+		haveMD5 = haveMD5 && p.sums.hasMD5
 		crc = crc32cCombine(crc, p.sums.crc, p.size)
 		size += p.size
 		cparts[i] = types.CompletedPart{PartNumber: aws.Int32(p.num), ETag: aws.String(p.etag)}
@@ -452,7 +456,7 @@ func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []p
 		},
 		func(ctx context.Context, lastErr error) (verdict, string, error) {
 			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, true, func(etag, c string) bool {
-				return etag == wantETag || (useSums && c == crcB64(crc))
+				return (haveMD5 && etag == wantETag) || (useSums && c == crcB64(crc))
 			})
 			if v == verdictOurs {
 				etag = stored
@@ -479,8 +483,9 @@ func isCode(err error, code string) bool {
 
 // abort aborts the upload on ctx (a clean-up context, alive after the
 // caller's has ended), giving up on a stalled attempt after
-// abortAttemptTimeout and trying again until ctx ends. cause is the
-// write's failure, for the log.
+// abortAttemptTimeout and trying again until ctx ends, and until the
+// upload is no longer listed (S3 notes that parts in flight may need a
+// second abort). cause is the write's failure, for the log.
 func (u *upload) abort(ctx context.Context, id string, cause error) {
 	log := u.s.logger()
 	for i := 1; ; i++ {
@@ -488,8 +493,15 @@ func (u *upload) abort(ctx context.Context, id string, cause error) {
 		_, err := u.s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &u.dst.Bucket, Key: &u.dst.Key, UploadId: &id}, oneAttempt)
 		cancel()
 		if err == nil || isCode(err, "NoSuchUpload") {
-			log.Info("storage: aborted multipart upload", "op", u.op, "name", u.dst.String(), "upload_id", id, "cause", cause)
-			return
+			// A part still in flight inside the server can bring
+			// the upload back after the abort (versitygw): look,
+			// and abort again if it is listed.
+			ids, lerr := u.s.uploadIDs(ctx, u.dst)
+			if lerr != nil || !ids[id] {
+				log.Info("storage: aborted multipart upload", "op", u.op, "name", u.dst.String(), "upload_id", id, "cause", cause)
+				return
+			}
+			err = errors.New("the upload is still listed after its abort")
 		}
 		if ctx.Err() != nil || !backoff(ctx, i) {
 			log.Error("storage: could not abort multipart upload; it stays until AbortUploads or a lifecycle rule removes it", "op", u.op, "name", u.dst.String(), "upload_id", id, "error", err)

@@ -95,7 +95,7 @@ func BenchmarkUploadPeakRSS(b *testing.B) {
 	const size = 256 << 20
 	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
 	for _, cfg := range benchTargets(b) {
-		for _, mode := range []string{"file", "stream"} {
+		for _, mode := range []string{"tiny", "file", "stream"} {
 			b.Run(targetName(cfg)+"/"+mode, func(b *testing.B) {
 				var peak float64
 				for b.Loop() {
@@ -145,6 +145,8 @@ func TestUploadRSSHelper(t *testing.T) {
 	switch mode {
 	case "file":
 		err = st.Write(ctx, path, storage.Name{Key: "rss-" + filepath.Base(path)}, nil)
+	case "tiny":
+		_, err = st.Put(ctx, storage.Name{Key: "rss-tiny"}, strings.NewReader("x"), nil)
 	case "stream":
 		f, ferr := os.Open(path)
 		if ferr != nil {

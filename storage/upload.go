@@ -43,7 +43,7 @@ const (
 	maxParts = 10000
 	// streamBuffers is the most part buffers one upload of a stream
 	// (a reader that cannot seek) holds: memory ≤ streamBuffers × PartSize.
-	streamBuffers = 3
+	streamBuffers = 2
 )
 
 // Cleanup bounds: what a write may still do after its context is done
@@ -297,10 +297,11 @@ func (t *trackedReader) Seek(off int64, whence int) (int64, error) {
 	return pos, err
 }
 
-// sums are a body's MD5 and CRC32C.
+// sums are a body's CRC32C and, where needed, its MD5.
 type sums struct {
-	md5 [md5.Size]byte
-	crc uint32
+	md5    [md5.Size]byte
+	hasMD5 bool
+	crc    uint32
 }
 
 func (s *sums) md5B64() string { return base64.StdEncoding.EncodeToString(s.md5[:]) }
@@ -313,16 +314,29 @@ func crcB64(c uint32) string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// sumsOf reads r to its end.
-func sumsOf(r io.Reader) (*sums, error) {
-	m, c := md5.New(), crc32.New(crc32cTable)
+// sumsOf reads r to its end, for its CRC32C and, withMD5, its MD5.
+func sumsOf(r io.Reader, withMD5 bool) (*sums, error) {
+	c := crc32.New(crc32cTable)
+	if !withMD5 {
+		if _, err := io.Copy(c, r); err != nil {
+			return nil, err
+		}
+		return &sums{crc: c.Sum32()}, nil
+	}
+	m := md5.New()
 	if _, err := io.Copy(io.MultiWriter(m, c), r); err != nil {
 		return nil, err
 	}
-	s := &sums{crc: c.Sum32()}
+	s := &sums{crc: c.Sum32(), hasMD5: true}
 	m.Sum(s.md5[:0])
 	return s, nil
 }
+
+// needMD5 reports whether uploads must compute MD5s: unless the server is
+// known to keep (and so to check) CRC32C checksums, the MD5 is what the
+// server checks (Content-MD5) and what recognises our object after a lost
+// reply. Where CRC32C is kept, it does both, at a fraction of MD5's cost.
+func (s *Storage) needMD5() bool { return s.checksums.Load() != checksumsKept }
 
 func sectionBody(ra io.ReaderAt, size int64) *body {
 	return &body{size: size, open: func() io.Reader { return io.NewSectionReader(ra, 0, size) }}
@@ -381,7 +395,7 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 }
 
 func (h *hashingReader) sums() *sums {
-	s := &sums{crc: h.c.Sum32()}
+	s := &sums{crc: h.c.Sum32(), hasMD5: true}
 	h.m.Sum(s.md5[:0])
 	return s
 }
@@ -393,7 +407,7 @@ func (h *hashingReader) sums() *sums {
 func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 	var hr *hashingReader
 	if !b.oneShot {
-		s, err := sumsOf(b.open())
+		s, err := sumsOf(b.open(), u.s.needMD5())
 		if err != nil {
 			return Info{}, opError(ctx, u.op, u.dst, err)
 		}
@@ -402,7 +416,9 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 	in := u.putInput()
 	in.ContentLength = aws.Int64(b.size)
 	if b.sums != nil {
-		in.ContentMD5 = aws.String(b.sums.md5B64())
+		if b.sums.hasMD5 {
+			in.ContentMD5 = aws.String(b.sums.md5B64())
+		}
 		if u.s.checksums.Load() != checksumsRefused {
 			in.ChecksumCRC32C = aws.String(b.sums.crcB64())
 		}
@@ -427,6 +443,9 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 		}
 		in.Body = r
 		out, err := u.s.client.PutObject(ctx, in, optFns...)
+		if err == nil && in.ChecksumCRC32C != nil && aws.ToString(out.ChecksumCRC32C) == *in.ChecksumCRC32C {
+			u.s.checksums.CompareAndSwap(checksumsUnknown, checksumsKept)
+		}
 		if err != nil && in.ChecksumCRC32C != nil && checksumRefused(err) {
 			// A server that does not take S3's checksums: send
 			// without, from now on.
@@ -465,7 +484,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 				want, whole = hr.sums(), hr.left == 0
 			}
 			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, b.size, whole, func(etag, crc string) bool {
-				return (!u.kms && etag == want.etag()) || crc == want.crcB64()
+				return (!u.kms && want.hasMD5 && etag == want.etag()) || crc == want.crcB64()
 			})
 			if v == verdictOurs {
 				etag = stored
