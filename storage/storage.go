@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // abortTimeout bounds the clean-up of a failed multipart copy.
@@ -175,6 +176,11 @@ func (c Config) awsConfig(ctx context.Context) (aws.Config, error) {
 		// A buildable client honours AWS_CA_BUNDLE; a plain http.Client
 		// makes loading fail when it is set.
 		config.WithHTTPClient(awshttp.NewBuildableClient()),
+		// The SDK's default logger writes to stderr (for example
+		// "Response has no supported checksum" on a GET with
+		// ChecksumMode from a server that keeps none): s3map prints
+		// nothing.
+		config.WithLogger(logging.Nop{}),
 	}
 	if c.Region != "" {
 		load = append(load, config.WithRegion(c.Region))

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3test"
@@ -574,4 +575,54 @@ func TestTransferBounds(t *testing.T) {
 	if _, err := storage.New(client, &storage.Options{Concurrency: storage.MaxConcurrency, PartSize: storage.MaxPartSize}); err != nil {
 		t.Errorf("the bounds themselves: %v", err)
 	}
+}
+
+// Nothing reaches stderr: the SDK's own logger is silenced by Open. (A GET
+// with ChecksumMode from a server that keeps no checksum makes the SDK
+// log a line.)
+func TestOpenSilencesSDKLogger(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		if _, ok := tg.Storage.Client().Options().Logger.(logging.Nop); !ok {
+			t.Errorf("the client's logger is %T; want logging.Nop", tg.Storage.Client().Options().Logger)
+		}
+	})
+}
+
+// Streams of unknown length over one part go in parts with the condition
+// on CompleteMultipartUpload: refused where the server honours it, and no
+// upload is left.
+func TestMultipartConditionalWrites(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		st := tg.Storage
+		n := storage.Name{Key: "mp-cond"}
+		stream := func() io.Reader { return struct{ io.Reader }{bytes.NewReader(randomBytes(t, 12<<20))} }
+		first, err := st.Put(ctx, n, stream(), &storage.PutOptions{IfNoneMatch: "*"})
+		if err != nil {
+			t.Fatalf("create in parts: %v", err)
+		}
+		if !strings.HasSuffix(first.ETag, `-2"`) {
+			t.Fatalf("ETag %s; want a 2-part upload's", first.ETag)
+		}
+		if !tg.Caps.IgnoresMultipartIfNoneMatch {
+			if _, err := st.Put(ctx, n, stream(), &storage.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, storage.ErrPreconditionFailed) {
+				t.Errorf("IfNoneMatch in parts on an existing key: %v; want ErrPreconditionFailed", err)
+			}
+		}
+		second, err := st.Put(ctx, n, stream(), &storage.PutOptions{IfMatch: first.ETag})
+		if err != nil {
+			t.Fatalf("IfMatch in parts with the current ETag: %v", err)
+		}
+		if !tg.Caps.IgnoresMultipartIfMatch {
+			if _, err := st.Put(ctx, n, stream(), &storage.PutOptions{IfMatch: first.ETag}); !errors.Is(err, storage.ErrPreconditionFailed) {
+				t.Errorf("stale IfMatch in parts: %v; want ErrPreconditionFailed", err)
+			}
+			if info, _ := st.Stat(ctx, n); info.ETag != second.ETag && !tg.Caps.MultipartETagDiffers {
+				t.Errorf("after a refused write the ETag is %s; want %s", info.ETag, second.ETag)
+			}
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d uploads left", left)
+		}
+	})
 }
