@@ -132,7 +132,9 @@
 // (ours may have landed and been replaced), never [ErrPreconditionFailed].
 // Under SSE-KMS the ETag is not an MD5, so only a kept CRC32C recognises a
 // write. Another writer storing the very same bytes in that moment is taken
-// for ours. [Storage.DeleteIf] follows the same rule; the object gone after
+// for ours, and a request the server applies only after the check (held
+// inside the server past its lost reply) is not seen: those are the
+// residues. [Storage.DeleteIf] follows the same rule; the object gone after
 // an ambiguous attempt counts as deleted.
 //
 // Up to 5 GiB a conditional write goes as one PutObject, so the condition
