@@ -196,7 +196,8 @@ func atEOF(br *bufio.Reader) bool {
 }
 
 // readerAtOf returns r as an io.ReaderAt with the bytes left from its
-// position, when r can seek.
+// position, when r can seek (an *os.File on a pipe cannot, and is read as
+// a stream).
 func readerAtOf(r io.Reader) (io.ReaderAt, int64, bool, error) {
 	seeker, ok := r.(io.Seeker)
 	if !ok {
@@ -204,7 +205,9 @@ func readerAtOf(r io.Reader) (io.ReaderAt, int64, bool, error) {
 	}
 	cur, err := seeker.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return nil, 0, false, err
+		// A pipe or a terminal behind an *os.File: read it as a
+		// stream.
+		return nil, 0, false, nil
 	}
 	end, err := seeker.Seek(0, io.SeekEnd)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -623,6 +624,27 @@ func TestMultipartConditionalWrites(t *testing.T) {
 		}
 		if left := uploadsLeft(t, tg); left != 0 {
 			t.Errorf("%d uploads left", left)
+		}
+	})
+}
+
+// An *os.File that cannot seek (a pipe, as stdin often is) is read as a
+// stream.
+func TestPutFromPipeFile(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		data := randomBytes(t, 1<<20)
+		go func() { pw.Write(data); pw.Close() }()
+		n := storage.Name{Key: "from-pipe"}
+		if _, err := tg.Storage.Put(context.Background(), n, pr, nil); err != nil {
+			t.Fatalf("Put from a pipe: %v", err)
+		}
+		if !bytes.Equal(readAll(t, tg.Storage, n), data) {
+			t.Error("stored value differs")
 		}
 	})
 }
