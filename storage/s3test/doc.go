@@ -27,16 +27,24 @@
 //     in the old object's).
 //   - DeleteObject honours If-Match: 404 for a missing key, 412 for another
 //     ETag.
+//   - GET and HEAD honour If-Match: 412 for another ETag.
+//   - PutObject with If-Match on a missing key answers 404 NoSuchKey, as
+//     S3, MinIO, versitygw and moto do (s3mem answers 412).
+//   - CompleteMultipartUpload honours If-None-Match "*" (412 if the key
+//     exists) and If-Match (412 for another ETag, 404 for a missing key),
+//     atomically with the write.
+//   - CompleteMultipartUpload answers the ETag that HEAD, GET and listings
+//     report later. That ETag is the MD5 of the whole object, where S3's
+//     is the MD5 of the parts' MD5s with a "-N" suffix; code that checks a
+//     body against its ETag must accept both.
 //
-// Limits that remain, where a test must skip or use a real server:
-// no UploadPartCopy (multipart copy); GET ignores If-Match;
-// Cache-Control, Content-Language and Expires are not stored;
-// CompleteMultipartUpload ignores If-None-Match; PutObject with If-Match
-// on a missing key answers 412 where MinIO, versitygw and moto answer
-// 404; paged listings with a
-// delimiter repeat common prefixes (storage.Storage.List skips the
-// repeats); ListObjectsV2 ignores EncodingType=url; keys holding control
-// characters come back mangled.
+// Limits that remain, each marked in [Caps] where a test depends on it:
+// no UploadPartCopy (multipart copy); Cache-Control, Content-Language and
+// Expires are not stored; paged listings with a delimiter repeat common
+// prefixes (storage.Storage.List skips the repeats); ListObjectsV2 ignores
+// EncodingType=url; a "+" in an unencoded CopySource is read as a space;
+// keys holding control characters come back mangled, and keys holding
+// U+FFFE or U+FFFF are listed as U+FFFD.
 //
 // # Running tests on every server
 //

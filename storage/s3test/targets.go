@@ -120,13 +120,9 @@ func capsOf(name string) Caps {
 	switch strings.ToLower(name) {
 	case InProcess:
 		return Caps{
-			NoUploadPartCopy:            true,
-			IgnoresGetIfMatch:           true,
-			DropsStandardHeaders:        true,
-			IgnoresMultipartIfNoneMatch: true,
-			IgnoresMultipartIfMatch:     true,
-			RepeatsDelimiterPrefixes:    true,
-			MultipartETagDiffers:        true,
+			NoUploadPartCopy:         true,
+			DropsStandardHeaders:     true,
+			RepeatsDelimiterPrefixes: true,
 		}
 	case "minio":
 		return Caps{
