@@ -74,4 +74,42 @@
 //	}
 //
 // [NewBucketName] and [RemoveBucket] help tests that need more buckets.
+//
+// # Fault injection
+//
+// An [Injector] injects the faults of a real network into S3 requests, so
+// that a test can prove what code does when a reply is lost, a server is
+// busy or a body arrives damaged. It sits in front of any server, the
+// in-process one or a real endpoint, as a reverse proxy on 127.0.0.1
+// ([Injector.Proxy]; [Target.WithFaults] starts one in front of a test's
+// target), or inside a client as an http.RoundTripper
+// ([Injector.Transport]).
+//
+// Each [Kind] of fault acts on one request: a TCP reset before the request
+// is forwarded ([ResetBefore]), after the server did the work so that its
+// reply is lost ([ResetAfter]), or in the middle of a reply's body
+// ([ResetMidBody]); a 503 SlowDown or 500 InternalError with an S3 XML
+// body, before the request reaches the server or instead of its reply
+// ([SlowDownBefore], [SlowDownAfter], [InternalErrorBefore],
+// [InternalErrorAfter]); a [Delay]; a 2xx body cut short with a matching
+// Content-Length, so the client sees a clean short reply ([CutBody]); one
+// byte of a 2xx body changed ([ChangeByte]).
+//
+// Faults are chosen at random, at [FaultOptions.Rate] of requests from a
+// seed (the same seed and the same sequence of requests give the same
+// faults), limited to some kinds or operations if wished; or scripted for
+// the next requests of an S3 operation, named as [Operation] names a
+// request ("PutObject", "CompleteMultipartUpload" ...):
+//
+//	inj := s3test.NewInjector(&s3test.FaultOptions{Rate: 0.05, Seed: 1})
+//	ftg := tg.WithFaults(t, inj)
+//	inj.Script("PutObject", s3test.ResetAfter) // the next PutObject's reply is lost
+//	// use ftg.Storage; then check the server through tg.Storage
+//	t.Log(inj.Faults(), inj.Stats())
+//
+// [Injector.Faults] lists what was injected and [Injector.Stats] counts
+// requests and faults. The proxy streams bodies (objects of any size pass
+// through without being held whole) and resets with SO_LINGER 0. The
+// AWS SDK retries resets, 500 and 503 replies (up to 3 attempts by
+// default); at 7 % faults its retry quota is not exhausted.
 package s3test

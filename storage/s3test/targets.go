@@ -171,6 +171,40 @@ func (tg *Target) SkipIf(t testing.TB, lacks bool, feature string) {
 	}
 }
 
+// WithFaults returns a copy of the target whose Config and Storage reach
+// the same server, bucket and credentials through a [Proxy] of inj, which
+// is closed when the test ends. The target itself stays fault-free, for
+// checking what the server holds.
+//
+//	inj := s3test.NewInjector(&s3test.FaultOptions{Rate: 0.05, Seed: 1})
+//	ftg := tg.WithFaults(t, inj)
+//	// use ftg.Storage or storage.Open(ctx, ftg.Config) ...
+func (tg *Target) WithFaults(t testing.TB, inj *Injector) *Target {
+	t.Helper()
+	endpoint := tg.Config.Endpoint
+	if !strings.Contains(endpoint, "://") {
+		if tg.Config.TLS == nil || *tg.Config.TLS {
+			endpoint = "https://" + endpoint
+		} else {
+			endpoint = "http://" + endpoint
+		}
+	}
+	p, err := inj.Proxy(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	cfg := tg.Config
+	cfg.Endpoint = p.URL
+	tls := false
+	cfg.TLS = &tls
+	st, err := storage.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("connecting to %s through the fault proxy: %v", tg.Name, err)
+	}
+	return &Target{Name: tg.Name, Config: cfg, Storage: st, Caps: tg.Caps}
+}
+
 // ForEach runs f as a subtest on the in-process server and on every server
 // in EnvEndpoints, each with a new, empty bucket that is emptied and
 // deleted when the subtest ends. A malformed EnvEndpoints fails the test.
