@@ -28,20 +28,23 @@ type Endpoint struct {
 
 // ParseEndpoints parses EnvEndpoints' form. Every URL must be http or
 // https, with a host and "user:password" credentials; names must be unique.
+// Its errors name the entry by its name or position and never quote a
+// URL, so they never show a password.
 func ParseEndpoints(s string) ([]Endpoint, error) {
 	var eps []Endpoint
-	for _, entry := range strings.Split(s, ",") {
+	for i, entry := range strings.Split(s, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
 		name, raw, ok := strings.Cut(entry, "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("s3test: %s entry %q is not name=url", EnvEndpoints, entry)
+		if !ok || name == "" || strings.ContainsAny(name, ":/@") {
+			return nil, fmt.Errorf("s3test: %s entry %d is not name=url", EnvEndpoints, i+1)
 		}
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("s3test: %s entry %q: %v", EnvEndpoints, name, err)
+			// url.Parse's errors quote the URL, password included.
+			return nil, fmt.Errorf("s3test: %s entry %q: not a URL; want http(s)://user:password@host:port", EnvEndpoints, name)
 		}
 		pass, hasPass := u.User.Password()
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User.Username() == "" || !hasPass {
