@@ -66,6 +66,11 @@
 // "behaves like S3", and [Target.SkipIf] skips a test, saying why, where
 // the server lacks what the test needs.
 //
+// What each server honours (conditions on PutObject, CompleteMultipartUpload,
+// DELETE and GET; key shapes; copy directives; standard headers; listing
+// quirks) is on the page docs/servers.md in s3map's repository, which a
+// test keeps in step with Caps.
+//
 //	func TestRename(t *testing.T) {
 //		s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 //			tg.SkipIf(t, tg.Caps.NoUploadPartCopy, "UploadPartCopy")
