@@ -1,9 +1,13 @@
 package s3test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -300,4 +304,77 @@ func errorReply(k Kind) (status int, body string) {
 // changed (ChangeByte): 0 to n-1.
 func cutAt(at float64, n int64) int64 {
 	return min(int64(at*float64(n)), n-1)
+}
+
+// bodyFault prepares the body fault of d on a reply: it reports where in
+// the body the fault acts, or ok false where the reply has no 2xx body to
+// act on (the fault is then counted as skipped). It cuts (CutBody, with a
+// matching Content-Length) or changes (ChangeByte) resp's body itself and
+// leaves ResetMidBody to the caller.
+func (inj *Injector) bodyFault(d decision, method string, resp *http.Response) (at int64, ok bool, err error) {
+	if !bodyFaultApplies(method, resp) {
+		inj.skipped()
+		return 0, false, nil
+	}
+	if err := knowLength(resp); err != nil {
+		return 0, false, err
+	}
+	if resp.ContentLength == 0 {
+		inj.skipped()
+		return 0, false, nil
+	}
+	inj.done(d)
+	at = cutAt(d.at, resp.ContentLength)
+	switch d.Kind {
+	case CutBody:
+		resp.ContentLength = at
+		resp.Header.Set("Content-Length", strconv.FormatInt(at, 10))
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, at), resp.Body}
+	case ChangeByte:
+		resp.Body = &changeByte{ReadCloser: resp.Body, at: at}
+	}
+	return at, true, nil
+}
+
+// bodyFaultApplies reports whether a body fault can act on the reply: a
+// 2xx reply with a body.
+func bodyFaultApplies(method string, resp *http.Response) bool {
+	return method != http.MethodHead && resp.StatusCode >= 200 && resp.StatusCode < 300 &&
+		resp.StatusCode != http.StatusNoContent
+}
+
+// knowLength reads a reply of unknown length whole, so that a body fault
+// knows where to act. S3 sends the length of object bodies; only small
+// XML replies may come without one.
+func knowLength(resp *http.Response) error {
+	if resp.ContentLength >= 0 {
+		return nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	return nil
+}
+
+// changeByte changes the byte at offset at of the stream it reads.
+type changeByte struct {
+	io.ReadCloser
+	at  int64
+	off int64
+}
+
+func (c *changeByte) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if i := c.at - c.off; i >= 0 && i < int64(n) {
+		p[i] ^= 0x01
+	}
+	c.off += int64(n)
+	return n, err
 }

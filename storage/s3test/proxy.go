@@ -2,7 +2,6 @@ package s3test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,32 +141,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case ResetMidBody, CutBody, ChangeByte:
-		if !bodyFaultApplies(r.Method, resp) {
-			p.inj.skipped()
-			break
-		}
-		if err := knowLength(resp); err != nil {
-			p.reset(w)
+		at, ok, err := p.inj.bodyFault(d, r.Method, resp)
+		if err != nil {
+			p.reset(w) // the server's reply failed: the client sees a reset
 			return
 		}
-		if resp.ContentLength == 0 {
-			p.inj.skipped()
-			break
-		}
-		p.inj.done(d)
-		at := cutAt(d.at, resp.ContentLength)
-		switch d.Kind {
-		case ResetMidBody:
+		if ok && d.Kind == ResetMidBody {
 			p.resetMidBody(w, resp, at)
 			return
-		case CutBody:
-			resp.ContentLength = at
-			resp.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.LimitReader(resp.Body, at), resp.Body}
-		case ChangeByte:
-			resp.Body = &changeByte{ReadCloser: resp.Body, at: at}
 		}
 	}
 	copyHeader(w.Header(), resp.Header)
@@ -207,30 +188,6 @@ func copyHeader(dst, src http.Header) {
 	for _, h := range hopHeaders {
 		dst.Del(h)
 	}
-}
-
-// bodyFaultApplies reports whether a body fault can act on the reply: a
-// 2xx reply with a body.
-func bodyFaultApplies(method string, resp *http.Response) bool {
-	return method != http.MethodHead && resp.StatusCode >= 200 && resp.StatusCode < 300 &&
-		resp.StatusCode != http.StatusNoContent
-}
-
-// knowLength reads a reply of unknown length whole, so that a body fault
-// knows where to act. S3 sends the length of object bodies; only small
-// XML replies may come without one.
-func knowLength(resp *http.Response) error {
-	if resp.ContentLength >= 0 {
-		return nil
-	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
-	return nil
 }
 
 // reset drops the client's connection with a TCP reset.
@@ -293,20 +250,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// changeByte changes the byte at offset at of the stream it reads.
-type changeByte struct {
-	io.ReadCloser
-	at  int64
-	off int64
-}
-
-func (c *changeByte) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	if i := c.at - c.off; i >= 0 && i < int64(n) {
-		p[i] ^= 0x01
-	}
-	c.off += int64(n)
-	return n, err
 }

@@ -71,32 +71,13 @@ func (t *faultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return faultResponse(r, d.Kind), nil
 	case ResetMidBody, CutBody, ChangeByte:
-		if !bodyFaultApplies(r.Method, resp) {
-			t.inj.skipped()
-			return resp, nil
-		}
-		if err := knowLength(resp); err != nil {
+		at, ok, err := t.inj.bodyFault(d, r.Method, resp)
+		if err != nil {
 			resp.Body.Close()
 			return nil, err
 		}
-		if resp.ContentLength == 0 {
-			t.inj.skipped()
-			return resp, nil
-		}
-		t.inj.done(d)
-		at := cutAt(d.at, resp.ContentLength)
-		switch d.Kind {
-		case ResetMidBody:
+		if ok && d.Kind == ResetMidBody {
 			resp.Body = &failAfter{ReadCloser: resp.Body, left: at}
-		case CutBody:
-			resp.ContentLength = at
-			resp.Header.Set("Content-Length", strconv.FormatInt(at, 10))
-			resp.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.LimitReader(resp.Body, at), resp.Body}
-		case ChangeByte:
-			resp.Body = &changeByte{ReadCloser: resp.Body, at: at}
 		}
 	}
 	return resp, nil
