@@ -969,7 +969,9 @@ only list them. With --json, one JSON object per line.`,
 func (a *app) abortUploads(ctx context.Context, st *storage.Storage, bucket string, r root, olderThan time.Duration, dry, js bool) error {
 	client := st.Client()
 	cutoff := time.Now().Add(-olderThan)
-	in := &s3.ListMultipartUploadsInput{Bucket: &bucket, Prefix: &r.prefix}
+	// No Prefix in the request: MinIO matches it only against whole keys
+	// (prefix "big/" finds no upload of "big/a"), so filter here.
+	in := &s3.ListMultipartUploadsInput{Bucket: &bucket}
 	found, aborted := 0, 0
 	wrap := func(op, key string, err error) error {
 		if err == nil {
@@ -987,7 +989,7 @@ func (a *app) abortUploads(ctx context.Context, st *storage.Storage, bucket stri
 			return wrap("ListMultipartUploads", "", err)
 		}
 		for _, u := range out.Uploads {
-			if u.Initiated != nil && u.Initiated.After(cutoff) {
+			if !strings.HasPrefix(deref(u.Key), r.prefix) || u.Initiated != nil && u.Initiated.After(cutoff) {
 				continue
 			}
 			found++

@@ -445,8 +445,12 @@ func TestAbortUploads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Too young for the default --older-than.
-		if got := c.ok("abort-uploads"); got != "aborted 0 uploads under s3://"+bucket+"\n" {
+		// Too young for the default --older-than, unless the server reports
+		// a made-up start time (moto 5.2.1 says 2010-11-10T20:48:33Z).
+		first := decode[uploadEntry](t, lines(c.ok("abort-uploads", "--dry-run", "--json", "--older-than", "0"))[0])
+		if started, _ := time.Parse(time.RFC3339, first.Initiated); time.Since(started) > time.Hour {
+			t.Logf("%s reports uploads started at %s: not checking --older-than", tg.Name, first.Initiated)
+		} else if got := c.ok("abort-uploads"); got != "aborted 0 uploads under s3://"+bucket+"\n" {
 			t.Errorf("abort-uploads of young uploads: %q", got)
 		}
 		out := c.ok("abort-uploads", "--dry-run", "--older-than", "0", "big/")
