@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -152,7 +153,7 @@ func render(label string, done, total int64, counting bool, elapsed time.Duratio
 	room := width - 1 - len(right)
 	barWidth := 0
 	if bar {
-		barWidth = min(40, room-len(label)-4)
+		barWidth = min(40, room-utf8.RuneCountInString(label)-4)
 		if barWidth < 10 {
 			barWidth = min(10, max(room-4-8, 0))
 		}
