@@ -62,19 +62,22 @@ type globals struct {
 }
 
 // usageError is a command line that cannot be run: exit code 2.
-type usageError struct{ msg string }
+type usageError struct {
+	msg    string
+	noHint bool // the usage text would not help
+}
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // errAborted: the user answered no to a confirmation.
 var errAborted = errors.New("aborted")
 
 // errNoTerminal: a confirmation is needed but nobody can answer it.
-var errNoTerminal = &usageError{"refusing to delete without --yes: stdin is not a terminal"}
+var errNoTerminal = &usageError{msg: "refusing to delete without --yes: stdin is not a terminal", noHint: true}
 
 // run is the whole command: it parses args, runs the command and returns
 // the exit code. Output goes to stdout, messages and errors to stderr.
@@ -158,7 +161,7 @@ func (a *app) fail(err error) int {
 	fmt.Fprintf(a.stderr, "%s: %s\n", name, describe(err))
 	if code == exitUsage {
 		var ue *usageError
-		if errors.As(err, &ue) {
+		if errors.As(err, &ue) && !ue.noHint {
 			help := "s3map --help"
 			if a.cmd != nil {
 				help = "s3map " + a.cmd.name + " --help"
@@ -307,7 +310,7 @@ func (a *app) name(arg string) (storage.Name, error) {
 	if strings.HasPrefix(arg, "s3://") {
 		n, err := storage.ParseName(arg)
 		if err != nil {
-			return n, &usageError{err.Error()}
+			return n, &usageError{msg: err.Error()}
 		}
 		return n, nil
 	}
@@ -335,7 +338,7 @@ func (a *app) listRoot(arg string) (root, error) {
 	if strings.HasPrefix(arg, "s3://") {
 		n, err := storage.ParseName(arg)
 		if err != nil {
-			return root{}, &usageError{err.Error()}
+			return root{}, &usageError{msg: err.Error()}
 		}
 		return root{bucket: n.Bucket, prefix: n.Key}, nil
 	}

@@ -1099,7 +1099,7 @@ Nothing is sent to the server.`,
 				w.printf("region:            %s\n", or(res.Region, "from the AWS chain"))
 				w.printf("profile:           %s\n", or(res.Profile, "default"))
 				w.printf("bucket:            %s\n", or(res.Bucket, "none"))
-				w.printf("prefix:            %s\n", res.Prefix)
+				w.printf("prefix:            %s\n", or(res.Prefix, "none"))
 				w.printf("access_key_id:     %s\n", or(res.AccessKeyID, "from the AWS chain"))
 				w.printf("secret_access_key: %s\n", or(res.SecretAccessKey, "from the AWS chain"))
 				if res.SessionToken != "" {
