@@ -326,6 +326,26 @@ func (a *app) objectName(arg string) (storage.Name, error) {
 	return n, err
 }
 
+// openObject resolves arg to an object name and opens the Storage.
+func (a *app) openObject(ctx context.Context, arg string) (storage.Name, *storage.Storage, error) {
+	n, err := a.objectName(arg)
+	if err != nil {
+		return n, nil, err
+	}
+	st, err := a.storage(ctx)
+	return n, st, err
+}
+
+// openRoot resolves a listing argument and opens the Storage.
+func (a *app) openRoot(ctx context.Context, arg string) (root, *storage.Storage, error) {
+	r, err := a.listRoot(arg)
+	if err != nil {
+		return r, nil, err
+	}
+	st, err := a.storage(ctx)
+	return r, st, err
+}
+
 // root is where a listing starts, and what is cut from the keys shown.
 type root struct {
 	bucket, prefix string

@@ -104,11 +104,7 @@ a directory).`,
 			fs.boolVar(&dirs, "dirs", "d", `list one level, with sub-prefixes ending in "/"`)
 			jsonFlag(fs, &js)
 			return func(ctx context.Context, a *app, args []string) error {
-				r, err := a.listRoot(firstOr(args, ""))
-				if err != nil {
-					return err
-				}
-				st, err := a.storage(ctx)
+				r, st, err := a.openRoot(ctx, firstOr(args, ""))
 				if err != nil {
 					return err
 				}
@@ -577,11 +573,7 @@ when it does not exist.`,
 			var js bool
 			jsonFlag(fs, &js)
 			return func(ctx context.Context, a *app, args []string) error {
-				n, err := a.objectName(args[0])
-				if err != nil {
-					return err
-				}
-				st, err := a.storage(ctx)
+				n, st, err := a.openObject(ctx, args[0])
 				if err != nil {
 					return err
 				}
@@ -946,11 +938,7 @@ only list them. With --json, one JSON object per line.`,
 			fs.boolVar(&dry, "dry-run", "n", "list the uploads, abort nothing")
 			jsonFlag(fs, &js)
 			return func(ctx context.Context, a *app, args []string) error {
-				r, err := a.listRoot(firstOr(args, ""))
-				if err != nil {
-					return err
-				}
-				st, err := a.storage(ctx)
+				r, st, err := a.openRoot(ctx, firstOr(args, ""))
 				if err != nil {
 					return err
 				}

@@ -502,3 +502,17 @@ func TestConfigRedacts(t *testing.T) {
 		t.Errorf("config from %s: %q", envConfig, p)
 	}
 }
+
+// An interrupted command (Ctrl-C cancels the context) exits 130.
+func TestInterrupted(t *testing.T) {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	c := newCLI(t, &s3test.Target{Config: srv.Config()})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb strings.Builder
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, progressMin: progressMin}
+	if code := a.main(ctx, []string{"--config", c.config, "ls"}); code != exitInterrupt || errb.String() != "s3map ls: interrupted\n" {
+		t.Errorf("cancelled ls: exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -47,11 +47,7 @@ func keysCommand() *command {
 			return func(ctx context.Context, a *app, args []string) error {
 				ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 				defer cancel()
-				r, err := a.listRoot(firstOr(args, ""))
-				if err != nil {
-					return err
-				}
-				st, err := a.storage(ctx)
+				r, st, err := a.openRoot(ctx, firstOr(args, ""))
 				if err != nil {
 					return err
 				}
