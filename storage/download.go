@@ -400,28 +400,28 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 	poly, width, isCRC := crcPoly(exp.alg)
 	crcs := make([]uint64, parts)
 	v := newVerifier(exp) // the prefix first reads
+	// Each stream claims its first part before any starts, so every
+	// worker has one while parts last.
 	g, gctx := errgroup.WithContext(ctx)
+	i0, _ := claim(true)
 	g.Go(func() error {
 		defer first.close()
 		buf := make([]byte, copyBufSize)
-		for {
-			i, ok := claim(true)
-			if !ok {
-				return nil
-			}
+		for i, ok := i0, true; ok; i, ok = claim(true) {
 			if err := copyAt(gctx, f, i*partSize, partEnd(i)-i*partSize, first, v, buf); err != nil {
 				return err
 			}
 		}
+		return nil
 	})
 	for range s.opts.Concurrency - 1 {
+		i0, ok := claim(false)
+		if !ok {
+			break
+		}
 		g.Go(func() error {
 			buf := make([]byte, copyBufSize)
-			for {
-				i, ok := claim(false)
-				if !ok {
-					return nil
-				}
+			for i, ok := i0, true; ok; i, ok = claim(false) {
 				part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i)}
 				var h hash.Hash
 				if isCRC {
@@ -436,6 +436,7 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 					crcs[i] = crcValue(h)
 				}
 			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -451,7 +452,16 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 		for i := front; i < parts; i++ {
 			c = crcCombine(poly, width, c, crcs[i], partEnd(i)-i*partSize)
 		}
-		if err := exp.match(crcBytes(c, width)); err != nil {
+		err := exp.match(crcBytes(c, width))
+		if err != nil && exp.orIEEE {
+			// The rare server that called a CRC32 CRC32C: hash the file.
+			v = newVerifier(expectation{size: size, alg: "CRC32", sum: exp.sum})
+			if _, err := io.CopyBuffer(v, io.NewSectionReader(f, 0, size), make([]byte, copyBufSize)); err != nil {
+				return err
+			}
+			err = v.check()
+		}
+		if err != nil {
 			return first.corrupt(err)
 		}
 		return nil

@@ -83,6 +83,7 @@ func TestExpect(t *testing.T) {
 		{"sse-kms etag is no md5", s3.GetObjectOutput{ETag: &etag, ServerSideEncryption: types.ServerSideEncryptionAwsKms}, true, ""},
 		{"sse-c etag is no md5", s3.GetObjectOutput{ETag: &etag, SSECustomerAlgorithm: aws.String("AES256")}, true, ""},
 		{"sse-s3 etag is md5", s3.GetObjectOutput{ETag: &etag, ServerSideEncryption: types.ServerSideEncryptionAes256}, true, "MD5"},
+		{"multipart crc32c may be a crc32 (moto)", s3.GetObjectOutput{ETag: aws.String(`"x-2"`), ChecksumCRC32C: aws.String(base64.StdEncoding.EncodeToString(crcBytes(uint64(crc32.ChecksumIEEE(body)), 32)))}, true, "CRC32C"},
 		{"part of an object: length only", s3.GetObjectOutput{ETag: &etag, ChecksumCRC32C: &crc}, false, ""},
 	} {
 		e := expect(&c.out, c.whole, int64(len(body)))
