@@ -183,8 +183,7 @@ type stream struct {
 func (st *stream) Read(p []byte) (int, error) {
 	for {
 		if st.off >= st.end {
-			st.close()
-			return 0, io.EOF
+			return 0, st.finish()
 		}
 		if st.body == nil {
 			if err := st.open(); err != nil {
@@ -245,6 +244,22 @@ func (st *stream) open() error {
 	}
 	st.body = out.Body
 	return nil
+}
+
+// finish ends a stream that reached its end: the body must end there too
+// (and once read to its EOF, the connection can be reused).
+func (st *stream) finish() error {
+	if st.body == nil {
+		return io.EOF
+	}
+	var one [1]byte
+	n, err := st.body.Read(one[:])
+	st.close()
+	if n > 0 {
+		return st.corrupt(fmt.Errorf("body longer than the %d bytes announced", st.end))
+	}
+	_ = err // every byte arrived: a broken connection now loses nothing
+	return io.EOF
 }
 
 func (st *stream) close() error {
@@ -478,22 +493,37 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 }
 
 // copyAt copies exactly n bytes from r into f at off, and into w when it
-// is not nil. It stops when ctx is done.
+// is not nil. It stops when ctx is done. A slow digest (MD5, SHA) is fed
+// in a goroutine of its own, so that hashing overlaps the network and the
+// file instead of adding to them.
 func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.Writer, buf []byte) error {
+	var p *hashPipe
+	if v, ok := w.(*verifier); ok && v.slow() {
+		p = newHashPipe(w, buf)
+		defer p.close()
+	}
 	for n > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if p != nil {
+			buf = <-p.free
 		}
 		k, err := r.Read(buf[:min(int64(len(buf)), n)])
 		if k > 0 {
 			if _, werr := f.WriteAt(buf[:k], off); werr != nil {
 				return werr
 			}
-			if w != nil {
+			switch {
+			case p != nil:
+				p.full <- buf[:k]
+			case w != nil:
 				w.Write(buf[:k])
 			}
 			off += int64(k)
 			n -= int64(k)
+		} else if p != nil {
+			p.free <- buf
 		}
 		if err == io.EOF && n == 0 {
 			return nil
@@ -506,4 +536,35 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 		}
 	}
 	return nil
+}
+
+// A hashPipe writes to w, in its own goroutine, the buffers sent on full,
+// and hands them back on free: copyAt fills one while another is hashed.
+type hashPipe struct {
+	w          io.Writer
+	full, free chan []byte
+	done       chan struct{}
+}
+
+func newHashPipe(w io.Writer, buf []byte) *hashPipe {
+	const bufs = 3
+	p := &hashPipe{w: w, full: make(chan []byte, bufs), free: make(chan []byte, bufs), done: make(chan struct{})}
+	p.free <- buf
+	for range bufs - 1 {
+		p.free <- make([]byte, len(buf))
+	}
+	go func() {
+		defer close(p.done)
+		for b := range p.full {
+			p.w.Write(b)
+			p.free <- b[:cap(b)]
+		}
+	}()
+	return p
+}
+
+// close waits until everything sent is hashed.
+func (p *hashPipe) close() {
+	close(p.full)
+	<-p.done
 }

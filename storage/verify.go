@@ -214,6 +214,12 @@ func (v *verifier) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// slow reports whether the digest is one of the slow ones (MD5, SHA),
+// worth computing beside the copy rather than in it.
+func (v *verifier) slow() bool {
+	return v.exp.alg == "MD5" || v.exp.alg == "SHA1" || v.exp.alg == "SHA256"
+}
+
 // check returns nil if the bytes seen match, else an error describing the
 // mismatch (the caller makes it an ErrCorrupt *Error).
 func (v *verifier) check() error {
