@@ -28,7 +28,7 @@ type GetOptions struct {
 	// that errors.Is ErrNotModified and no body moves (a 304).
 	IfNoneMatch string
 	// IfMatch: Get fails with ErrPreconditionFailed unless the ETag
-	// matches. (The in-process server ignores it; see s3test.)
+	// matches.
 	IfMatch string
 }
 

@@ -383,8 +383,9 @@ func TestResetBudget(t *testing.T) {
 }
 
 // If the object changes between a reset and the resume, the read fails
-// with ErrPreconditionFailed rather than splice two versions (the
-// in-process server ignores If-Match on GET: the reply's ETag tells).
+// with ErrPreconditionFailed rather than splice two versions (If-Match on
+// the resumed GET, and the reply's ETag checked too, for servers that
+// ignore the condition).
 func TestResumeAfterChangeFails(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
