@@ -56,11 +56,20 @@
 //	  concurrency: 8
 //
 // Without keys, credentials and region come from the standard AWS chain
-// (environment, shared config, the named profile). An unknown field, a bad
-// value or bad YAML is an [ErrInvalidConfig] error naming the file and,
-// where the YAML tells, the line and the field. Formatting a Config (every
-// fmt verb, String, GoString, log/slog) shows the secret key and session
-// token as REDACTED, and no error shows them.
+// (environment, shared config, the named profile). An unknown field (with
+// a "did you mean" when one known field is close), a bad value, bad YAML,
+// a second YAML document or an empty "s3:" section is an [ErrInvalidConfig]
+// error naming the file and, where the YAML tells, the line and the field.
+// Endpoints with another scheme, user info, a path, a query or a bad port,
+// and regions not shaped like one, are refused the same way, before any
+// request. A "host:port" endpoint is https unless tls is false: against a
+// plain-HTTP server, set "tls: false" or write an http:// URL.
+//
+// Formatting or marshalling a Config (every fmt verb, String, GoString,
+// json.Marshal, yaml.Marshal, log/slog's text and JSON handlers, nested in
+// structs and groups) shows the secret key and session token as REDACTED,
+// and no error shows them, even when one was pasted into another field. A
+// marshalled Config therefore loads back without its secrets.
 //
 // # Headers and metadata
 //

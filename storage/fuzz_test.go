@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -69,14 +70,24 @@ func FuzzParseConfig(f *testing.F) {
 		"endpoint: ftp://x\n",
 		"retry_mode: bogus\n",
 		"acess_key_id: x\n",
-		"s3:\n  region: x\nregion: y\n",
+		"s3:\n  region: eu-west-1\nregion: us-east-1\n",
 		"s3: [1, 2]\n",
 		"part_size: [1]\n",
 		"a: [\n",
 		"",
 		"{}",
-		"region: a\n---\nregion: b\n",
+		"region: us-east-1\n---\nregion: eu-west-1\n",
 		"&a x: *a\n",
+		"defualt_bucket: b\n",
+		"s3:\n",
+		"s3: {}\n",
+		"s3:\n  region: us-east-1\n---\n",
+		"region: US East\n",
+		"endpoint: http://u:p@host:9000\n",
+		"endpoint: http://host:99999/path?q#f\n",
+		"endpoint: host:0\n",
+		"region: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		"concurrency: wJalrXUtnFEMI/K7MDENG\n",
 	}
 	for _, s := range seeds {
 		for shape := range uint8(3) {
@@ -116,14 +127,23 @@ func FuzzParseConfig(f *testing.F) {
 		if s := cfg.String(); leak(s) {
 			t.Fatalf("String shows a secret: %s", s)
 		}
+		js, err := json.Marshal(cfg)
+		if err != nil || leak(string(js)) {
+			t.Fatalf("json.Marshal: %s, %v", js, err)
+		}
 		out, err := yaml.Marshal(cfg)
 		if err != nil {
 			t.Fatalf("yaml.Marshal of an accepted config: %v", err)
+		}
+		if leak(string(out)) {
+			t.Fatalf("yaml.Marshal shows a secret:\n%s", out)
 		}
 		again, err := ParseConfig(out)
 		if err != nil {
 			t.Fatalf("ParseConfig of the marshalled config:\n%s\nerror: %v", out, err)
 		}
+		// Everything but the secrets, which marshal as REDACTED.
+		again.SecretAccessKey, again.SessionToken = cfg.SecretAccessKey, cfg.SessionToken
 		if diff := diffConfig(cfg, again); diff != "" {
 			t.Fatalf("config changed in a YAML round trip (-before +after):\n%s", diff)
 		}
