@@ -120,7 +120,11 @@
 // [ErrPreconditionFailed], [ErrNotModified], [ErrBucketExists],
 // [ErrBucketNotEmpty], and the input errors above), and Unwrap reaches the
 // cause: for a server's reply the SDK's error, which errors.As turns into a
-// smithy.APIError with the S3 error code. A 403 is [ErrForbidden], never
+// smithy.APIError with the S3 error code. Error() stays short, as
+// "storage: Get s3://b/k: not found (404 NoSuchKey)": the kind, the HTTP
+// status and the S3 code, without the SDK's request and host IDs. A
+// "host:port" endpoint (https by default) against a plain-HTTP server
+// fails saying to set tls: false or use an http:// endpoint. A 403 is [ErrForbidden], never
 // "not found". A cancelled or expired context is returned as it is:
 // errors.Is(err, context.Canceled) holds. [Storage.DeleteMany] reports the
 // keys that failed in a [*BatchError], one [KeyError] each.
