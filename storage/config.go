@@ -124,7 +124,7 @@ func (c Config) validate() error {
 		return bad("session_token", "a session token needs access_key_id and secret_access_key")
 	}
 	if c.DefaultBucket != "" {
-		if err := checkBucket(c.DefaultBucket); err != nil {
+		if err := CheckBucket(c.DefaultBucket); err != nil {
 			return bad("default_bucket", "%s is not a bucket name (3 to 255 letters, digits, '.', '-', '_')", shown(c.DefaultBucket))
 		}
 	}

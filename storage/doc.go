@@ -28,7 +28,12 @@
 // "s3://bucket/a//b" names the key "a//b". An empty Bucket ("s3:///key")
 // means the Storage's default bucket, set by Config.DefaultBucket or
 // Options.DefaultBucket; with no default bucket such a name fails with
-// [ErrNoBucket].
+// [ErrNoBucket]. The bucket operations take "" for the default bucket too
+// ([Storage.CreateBucket], [Storage.BucketExists], [Storage.List],
+// [Storage.DeleteMany]). [CheckBucket] is the check every operation applies
+// to a bucket name; [Storage.CreateBucket] applies S3's stricter rules for
+// new buckets, and refuses a bucket that exists already with
+// [ErrBucketExists] on every server.
 //
 // Keys are valid UTF-8, 1 to [MaxKeyLen] (1024) bytes, without control
 // characters (S3 stores those, but listings return them mangled or as XML

@@ -34,8 +34,8 @@ func FuzzParseName(f *testing.F) {
 			}
 			return
 		}
-		if n.Bucket != "" && checkBucket(n.Bucket) != nil {
-			t.Fatalf("ParseName(%q) accepted bucket %q that checkBucket refuses", s, n.Bucket)
+		if n.Bucket != "" && CheckBucket(n.Bucket) != nil {
+			t.Fatalf("ParseName(%q) accepted bucket %q that CheckBucket refuses", s, n.Bucket)
 		}
 		text := n.String()
 		again, err := ParseName(text)
