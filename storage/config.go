@@ -169,6 +169,10 @@ func (c Config) endpointURL() (string, error) {
 		return fmt.Errorf("%w: endpoint: "+format, append([]any{ErrInvalidConfig}, args...)...)
 	}
 	e := c.Endpoint
+	if strings.Contains(e, "@") {
+		// Never shown: the part before '@' may be a password.
+		return "", bad("holds user info (user:password@): put the keys in access_key_id and secret_access_key")
+	}
 	switch {
 	case strings.HasPrefix(e, "http://"), strings.HasPrefix(e, "https://"):
 		tlsScheme := strings.HasPrefix(e, "https://")
@@ -187,10 +191,6 @@ func (c Config) endpointURL() (string, error) {
 	host := e[strings.Index(e, "://")+3:]
 	if host == "" || strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "", bad("%s has no host or holds spaces", shown(c.Endpoint))
-	}
-	if strings.Contains(host, "@") {
-		// Never shown: the part before '@' may be a password.
-		return "", bad("holds user info (user:password@): put the keys in access_key_id and secret_access_key")
 	}
 	u, err := url.Parse(e)
 	if err != nil {
