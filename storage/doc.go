@@ -84,7 +84,11 @@
 // x-amz-storage-class, x-amz-server-side-encryption and its KMS key id,
 // x-amz-tagging, x-amz-acl). Names are case-insensitive. An unknown header,
 // the same header twice in different case, a control character, a bad date
-// or an unknown storage class, encryption or ACL is an [ErrInvalidHeader]
+// or an unknown storage class, encryption or ACL, and x-amz-tagging that S3
+// would refuse (not URL-encoded key=value pairs joined by '&', over 10
+// tags, keys repeated, empty, over 128 characters or starting with "aws:",
+// values over 256, characters other than letters, digits, spaces and
+// + - = . _ : / @) is an [ErrInvalidHeader]
 // error, and user metadata over [MaxMetadataSize] (2 KB, names without the
 // prefix plus values, as sent) is [ErrMetadataTooLarge], both before
 // anything is sent. Nothing is dropped silently.
