@@ -83,17 +83,3 @@ func TestCreateDefaultBucket(t *testing.T) {
 		}
 	})
 }
-
-// CheckBucket is the check every operation applies to a bucket name.
-func TestCheckBucket(t *testing.T) {
-	for _, b := range []string{"abc", "Legacy_Bucket", "a.b-c", strings.Repeat("b", 255)} {
-		if err := storage.CheckBucket(b); err != nil {
-			t.Errorf("CheckBucket(%q): %v", b, err)
-		}
-	}
-	for _, b := range []string{"", "ab", "a b", "a/b", strings.Repeat("b", 256), "b\x00c"} {
-		if err := storage.CheckBucket(b); !errors.Is(err, storage.ErrInvalidName) {
-			t.Errorf("CheckBucket(%q) = %v; want ErrInvalidName", b, err)
-		}
-	}
-}
