@@ -9,3 +9,7 @@ func SetCleanupTimeouts(total, attempt time.Duration) (restore func()) {
 	cleanupTimeout, abortAttemptTimeout = total, attempt
 	return func() { cleanupTimeout, abortAttemptTimeout = t, a }
 }
+
+// SetVerifyReads turns the checksum part of read verification on or off,
+// for the benchmarks that measure its cost. Lengths are always checked.
+func SetVerifyReads(on bool) { verifyReads.Store(on) }

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -253,7 +255,17 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 		return Info{}, opError(ctx, u.op, u.dst, err)
 	}
 	slices.SortFunc(results, func(a, b partResult) int { return int(a.num - b.num) })
-	return u.complete(ctx, &cl, id, results, useSums)
+	var whole func() (string, bool)
+	if sp, ok := src.(*sectionParts); ok {
+		whole = func() (string, bool) {
+			sm, err := sumsOf(io.NewSectionReader(sp.ra, 0, sp.size), true)
+			if err != nil {
+				return "", false
+			}
+			return sm.etag(), true
+		}
+	}
+	return u.complete(ctx, &cl, id, results, useSums, whole)
 }
 
 // startUpload creates the upload and sends the first part. While the
@@ -408,8 +420,11 @@ func (s *Storage) uploadIDs(ctx context.Context, n Name) (map[string]bool, error
 // complete sends CompleteMultipartUpload with the write's condition, one
 // request per attempt. A reply lost with the object stored whole is
 // success: the stored ETag is the multipart ETag of our parts (the MD5 of
-// their MD5s, "-N"), or its full-object CRC32C and size are ours.
-func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []partResult, useSums bool) (Info, error) {
+// their MD5s, "-N"), or its full-object CRC32C and size are ours, or (for
+// a body that can be read again) its ETag is the MD5 of the whole body.
+// wholeMD5, when not nil, reads the body again for its whole MD5: the
+// ETag some servers (the in-process one) give a multipart object.
+func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []partResult, useSums bool, wholeMD5 func() (string, bool)) (Info, error) {
 	var (
 		md5s    []byte
 		haveMD5 = true
@@ -420,7 +435,7 @@ func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []p
 	for i, p := range parts {
 		md5s = append(md5s, p.sums.md5[:]...)
 		haveMD5 = haveMD5 && p.sums.hasMD5
-		crc = crc32cCombine(crc, p.sums.crc, p.size)
+		crc = uint32(crcCombine(uint64(crc32.Castagnoli), 32, uint64(crc), uint64(p.sums.crc), p.size))
 		size += p.size
 		cparts[i] = types.CompletedPart{PartNumber: aws.Int32(p.num), ETag: aws.String(p.etag)}
 		if useSums {
@@ -456,7 +471,14 @@ func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []p
 		},
 		func(ctx context.Context, lastErr error) (verdict, string, error) {
 			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, true, func(etag, c string) bool {
-				return (haveMD5 && etag == wantETag) || (useSums && c == crcB64(crc))
+				if (haveMD5 && etag == wantETag) || (useSums && c == crcB64(crc)) {
+					return true
+				}
+				if wholeMD5 != nil && !strings.Contains(etag, "-") {
+					w, ok := wholeMD5()
+					return ok && etag == w
+				}
+				return false
 			})
 			if v == verdictOurs {
 				etag = stored
@@ -530,57 +552,5 @@ func (c *cleaner) ctx(parent context.Context) context.Context {
 func (c *cleaner) done() {
 	if c.cancel != nil {
 		c.cancel()
-	}
-}
-
-// crc32cCombine returns the CRC32C of A followed by B from crcA, crcB and
-// B's length (zlib's crc32_combine, for the Castagnoli polynomial).
-func crc32cCombine(crcA, crcB uint32, lenB int64) uint32 {
-	if lenB == 0 {
-		return crcA
-	}
-	var even, odd [32]uint32
-	odd[0] = 0x82F63B78 // reflected Castagnoli polynomial
-	row := uint32(1)
-	for i := 1; i < 32; i++ {
-		odd[i] = row
-		row <<= 1
-	}
-	gf2Square(&even, &odd) // two zero bits
-	gf2Square(&odd, &even) // four zero bits
-	for {
-		gf2Square(&even, &odd)
-		if lenB&1 != 0 {
-			crcA = gf2Times(&even, crcA)
-		}
-		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if lenB&1 != 0 {
-			crcA = gf2Times(&odd, crcA)
-		}
-		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
-	}
-	return crcA ^ crcB
-}
-
-func gf2Times(mat *[32]uint32, vec uint32) uint32 {
-	var sum uint32
-	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
-		if vec&1 != 0 {
-			sum ^= mat[i]
-		}
-	}
-	return sum
-}
-
-func gf2Square(square, mat *[32]uint32) {
-	for n := range 32 {
-		square[n] = gf2Times(mat, mat[n])
 	}
 }

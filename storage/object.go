@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -202,89 +201,6 @@ func classifyInput(err error) []error {
 		}
 	}
 	return nil
-}
-
-// GetOptions tune Get. A nil *GetOptions reads the whole object.
-type GetOptions struct {
-	// Offset and Length select a byte range; Length 0 means to the end.
-	Offset, Length int64
-	// IfNoneMatch: if the object's ETag is this one, Get returns an error
-	// that errors.Is ErrNotModified and no body moves (a 304).
-	IfNoneMatch string
-	// IfMatch: Get fails with ErrPreconditionFailed unless the ETag
-	// matches. (The in-process server ignores it; see s3test.)
-	IfMatch string
-}
-
-// Reader streams an object's content. Close it when done.
-type Reader struct {
-	// Info describes the object (Size is the whole object's size; for a
-	// range, Length is what this reader yields).
-	Info   Info
-	Length int64
-	body   io.ReadCloser
-}
-
-// Read reads the object's bytes.
-func (r *Reader) Read(p []byte) (int, error) { return r.body.Read(p) }
-
-// Close releases the connection.
-func (r *Reader) Close() error { return r.body.Close() }
-
-// Get opens the object for reading, streaming it (memory does not grow with
-// its size). The caller must Close the Reader.
-func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (*Reader, error) {
-	const op = "Get"
-	if opts == nil {
-		opts = &GetOptions{}
-	}
-	src, err := s.resolve(op, src, true)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Offset < 0 || opts.Length < 0 {
-		return nil, inputError(op, src, ErrInvalidHeader, "negative range offset %d or length %d", opts.Offset, opts.Length)
-	}
-	in := &s3.GetObjectInput{Bucket: &src.Bucket, Key: &src.Key}
-	if opts.Offset > 0 || opts.Length > 0 {
-		rng := fmt.Sprintf("bytes=%d-", opts.Offset)
-		if opts.Length > 0 {
-			rng += fmt.Sprint(opts.Offset + opts.Length - 1)
-		}
-		in.Range = &rng
-	}
-	if opts.IfNoneMatch != "" {
-		in.IfNoneMatch = &opts.IfNoneMatch
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch = &opts.IfMatch
-	}
-	out, err := s.client.GetObject(ctx, in)
-	if err != nil {
-		return nil, opError(ctx, op, src, err)
-	}
-	info := getInfo(src, out)
-	length := info.Size
-	if in.Range != nil {
-		// ContentLength is the range's; the whole size is in Content-Range.
-		if total, ok := totalFromContentRange(aws.ToString(out.ContentRange)); ok {
-			info.Size = total
-		}
-	}
-	return &Reader{Info: info, Length: length, body: out.Body}, nil
-}
-
-// totalFromContentRange reads the total of "bytes 0-9/100".
-func totalFromContentRange(cr string) (int64, bool) {
-	_, total, ok := strings.Cut(cr, "/")
-	if !ok || total == "*" {
-		return 0, false
-	}
-	var n int64
-	if _, err := fmt.Sscan(total, &n); err != nil {
-		return 0, false
-	}
-	return n, true
 }
 
 // DeleteIf deletes the object only if its ETag is etag (DeleteObject with

@@ -58,9 +58,6 @@ var (
 	abortAttemptTimeout = 10 * time.Second
 )
 
-// crc32cTable is the Castagnoli table of S3's CRC32C checksums.
-var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
-
 // logger returns the Storage's logger; never nil.
 func (s *Storage) logger() *slog.Logger {
 	if s.opts.Logger != nil {
@@ -319,7 +316,7 @@ func crcB64(c uint32) string {
 
 // sumsOf reads r to its end, for its CRC32C and, withMD5, its MD5.
 func sumsOf(r io.Reader, withMD5 bool) (*sums, error) {
-	c := crc32.New(crc32cTable)
+	c := crc32.New(castagnoli)
 	if !withMD5 {
 		if _, err := io.Copy(c, r); err != nil {
 			return nil, err
@@ -438,7 +435,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 		}
 		r := b.open()
 		if b.oneShot {
-			hr = &hashingReader{r: bufio.NewReader(r), left: b.size, m: md5.New(), c: crc32.New(crc32cTable)}
+			hr = &hashingReader{r: bufio.NewReader(r), left: b.size, m: md5.New(), c: crc32.New(castagnoli)}
 			r = hr
 		} else {
 			b.last = &trackedReader{r: r.(io.ReadSeeker)}
@@ -533,14 +530,6 @@ func (u *upload) putInput() *s3.PutObjectInput {
 // oneAttempt turns the SDK's retries off for one call: a request whose
 // reply may hide a stored write is never sent again blindly.
 func oneAttempt(o *s3.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 1) }
-
-// maxAttempts is the attempt budget of our own retry loops: the client's.
-func (s *Storage) maxAttempts() int {
-	if r := s.client.Options().Retryer; r != nil && r.MaxAttempts() > 0 {
-		return r.MaxAttempts()
-	}
-	return 3
-}
 
 // backoff waits before attempt n (1-based) of a retry: 50 ms doubling up
 // to 2 s, with jitter; false if ctx ended first.

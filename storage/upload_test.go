@@ -59,21 +59,21 @@ var errInjected = errors.New("injected: connection reset")
 // faults scripts failures for the next requests of named operations.
 type faults struct {
 	mu     sync.Mutex
-	script map[string][]fault
+	script map[string][]writeFault
 	seen   map[string]int
 }
 
-// fault is one scripted failure: lose the reply after the server did the
+// writeFault is one scripted failure: lose the reply after the server did the
 // work, fail before it, or stall until the request's context ends. hook
 // runs after the work, before the reply is lost.
-type fault struct {
+type writeFault struct {
 	kind string // "after", "before", "stall"
 	hook func()
 }
 
-func newFaults() *faults { return &faults{script: map[string][]fault{}, seen: map[string]int{}} }
+func newFaults() *faults { return &faults{script: map[string][]writeFault{}, seen: map[string]int{}} }
 
-func (f *faults) on(op string, fs ...fault) *faults {
+func (f *faults) on(op string, fs ...writeFault) *faults {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.script[op] = append(f.script[op], fs...)
@@ -91,7 +91,7 @@ func (f *faults) transport(next http.RoundTripper) http.RoundTripper {
 		op := s3Op(r)
 		f.mu.Lock()
 		f.seen[op]++
-		var ft *fault
+		var ft *writeFault
 		if s := f.script[op]; len(s) > 0 {
 			ft = &s[0]
 			f.script[op] = s[1:]
@@ -119,7 +119,7 @@ func (f *faults) transport(next http.RoundTripper) http.RoundTripper {
 	})
 }
 
-var lostReply = fault{kind: "after"}
+var lostReply = writeFault{kind: "after"}
 
 // logBuffer is a slog.Logger writing into a buffer, to see decisions.
 type logBuffer struct {
@@ -155,7 +155,8 @@ func noGlobalOutput(t *testing.T) {
 	})
 }
 
-func readAll(t testing.TB, st *storage.Storage, n storage.Name) []byte {
+// stored reads n whole.
+func stored(t testing.TB, st *storage.Storage, n storage.Name) []byte {
 	t.Helper()
 	r, err := st.Get(context.Background(), n, nil)
 	if err != nil {
@@ -205,7 +206,7 @@ func TestLostReplyOfConditionalPut(t *testing.T) {
 				if _, err := st.Put(ctx, n, bytes.NewReader(v2), &storage.PutOptions{IfMatch: info.ETag}); err != nil {
 					t.Fatalf("CompareAndSwap whose reply was lost: %v; want success", err)
 				}
-				if !bytes.Equal(readAll(t, st, n), v2) {
+				if !bytes.Equal(stored(t, st, n), v2) {
 					t.Error("the stored value is not the swapped one")
 				}
 				// Conditional writes go as one PutObject up to 5 GiB.
@@ -232,7 +233,7 @@ func TestLostReplyThenOtherWriterIsOutcomeUnknown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.on("PutObject", fault{kind: "after", hook: func() {
+		f.on("PutObject", writeFault{kind: "after", hook: func() {
 			if _, err := tg.Storage.Put(ctx, n, strings.NewReader("other"), nil); err != nil {
 				t.Error(err)
 			}
@@ -242,12 +243,12 @@ func TestLostReplyThenOtherWriterIsOutcomeUnknown(t *testing.T) {
 			t.Fatalf("lost reply, then another write: %v; want ErrOutcomeUnknown only", err)
 		}
 		// A reply lost before the server saw the request: sent again.
-		f.on("PutObject", fault{kind: "before"})
+		f.on("PutObject", writeFault{kind: "before"})
 		cur, _ := st.Stat(ctx, n)
 		if _, err := st.Put(ctx, n, strings.NewReader("v3"), &storage.PutOptions{IfMatch: cur.ETag}); err != nil {
 			t.Fatalf("a request that never reached the server: %v; want it sent again", err)
 		}
-		if got := readAll(t, st, n); string(got) != "v3" {
+		if got := stored(t, st, n); string(got) != "v3" {
 			t.Errorf("stored %q; want v3", got)
 		}
 	})
@@ -275,7 +276,7 @@ func TestStaleLargeConditionalWritesRefused(t *testing.T) {
 		if _, err := st.Put(ctx, n, bytes.NewReader(randomBytes(t, 40<<20)), &storage.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, storage.ErrPreconditionFailed) {
 			t.Errorf("SetIfAbsent of 40 MB on an existing key: %v; want ErrPreconditionFailed", err)
 		}
-		if !bytes.Equal(readAll(t, st, n), current) {
+		if !bytes.Equal(stored(t, st, n), current) {
 			t.Error("a refused conditional write changed the value")
 		}
 	})
@@ -325,7 +326,7 @@ func TestLostReplyOfCreateMultipartUpload(t *testing.T) {
 		if left := uploadsLeft(t, tg); left != 0 {
 			t.Errorf("%d multipart uploads left after a lost CreateMultipartUpload reply", left)
 		}
-		if !bytes.Equal(readAll(t, st, n), data) {
+		if !bytes.Equal(stored(t, st, n), data) {
 			t.Error("stored value differs")
 		}
 	})
@@ -337,13 +338,26 @@ func TestLostReplyOfCreateMultipartUpload(t *testing.T) {
 // ErrOutcomeUnknown. No upload is left either way.
 func TestLostReplyOfCompleteMultipartUpload(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		// Can this server's object be recognised from a stream (whose
+		// bytes are gone)? Only by an S3-style multipart ETag or a kept
+		// CRC32C; the in-process server answers the MD5 of the whole.
+		probe, err := tg.Storage.Put(context.Background(), storage.Name{Key: "probe"}, struct{ io.Reader }{bytes.NewReader(randomBytes(t, 12<<20))}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := tg.Storage.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &tg.Config.DefaultBucket, Key: aws.String("probe"), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		streamKnowable := strings.Contains(probe.ETag, "-") || aws.ToString(h.ChecksumCRC32C) != ""
 		for _, tc := range []struct {
-			name string
-			opts *storage.PutOptions
-			skip bool
+			name   string
+			opts   *storage.PutOptions
+			stream bool
 		}{
-			{"unconditional", nil, false},
-			{"if-none-match", &storage.PutOptions{IfNoneMatch: "*"}, tg.Caps.IgnoresMultipartIfNoneMatch},
+			{"file", nil, false},
+			{"stream", nil, true},
+			{"stream-if-none-match", &storage.PutOptions{IfNoneMatch: "*"}, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
@@ -352,21 +366,25 @@ func TestLostReplyOfCompleteMultipartUpload(t *testing.T) {
 				n := storage.Name{Key: "complete-" + tc.name}
 				data := randomBytes(t, 20<<20)
 				f.on("CompleteMultipartUpload", lostReply)
-				// A pipe: a stream of unknown length goes in parts,
-				// also when conditional.
-				pr, pw := io.Pipe()
-				go func() { pw.CloseWithError(copyAll(pw, data)) }()
-				_, err := st.Put(ctx, n, pr, tc.opts)
+				var r io.Reader = bytes.NewReader(data)
+				if tc.stream {
+					// A pipe: a stream of unknown length goes in
+					// parts, also when conditional.
+					pr, pw := io.Pipe()
+					go func() { pw.CloseWithError(copyAll(pw, data)) }()
+					r = pr
+				}
+				_, err := st.Put(ctx, n, r, tc.opts)
 				if f.count("CompleteMultipartUpload") == 0 {
 					t.Fatal("no CompleteMultipartUpload")
 				}
 				switch {
-				case tg.Caps.MultipartETagDiffers && errors.Is(err, storage.ErrOutcomeUnknown):
-					// cannot recognise its own object: honest
+				case tc.stream && !streamKnowable && errors.Is(err, storage.ErrOutcomeUnknown) && !errors.Is(err, storage.ErrPreconditionFailed):
+					// cannot recognise its own object: the honest answer
 				case err != nil:
 					t.Fatalf("Put whose Complete reply was lost: %v; want success", err)
 				default:
-					if !bytes.Equal(readAll(t, st, n), data) {
+					if !bytes.Equal(stored(t, st, n), data) {
 						t.Error("stored value differs")
 					}
 				}
@@ -393,7 +411,7 @@ func TestStalledAbortIsRetried(t *testing.T) {
 		f := newFaults()
 		var lb logBuffer
 		st := withTransport(t, tg, f.transport, &storage.Options{Logger: lb.logger()})
-		f.on("AbortMultipartUpload", fault{kind: "stall"})
+		f.on("AbortMultipartUpload", writeFault{kind: "stall"})
 		data := randomBytes(t, 40<<20)
 		r := &cancelAfter{r: bytes.NewReader(data), n: 30 << 20, cancel: cancel}
 		_, err := st.Put(ctx, storage.Name{Key: "stalled"}, struct{ io.Reader }{r}, nil)
@@ -469,7 +487,7 @@ func TestUploadChecksums(t *testing.T) {
 					t.Errorf("%s: stored CRC32C %s; want %s", n.Key, got, crc32cB64(data))
 				}
 				t.Logf("%s: CRC32C stored: %v", n.Key, aws.ToString(h.ChecksumCRC32C) != "")
-				if !bytes.Equal(readAll(t, tg.Storage, n), data) {
+				if !bytes.Equal(stored(t, tg.Storage, n), data) {
 					t.Errorf("%s: stored value differs", n.Key)
 				}
 			}
@@ -508,7 +526,7 @@ func TestPutSizeMismatch(t *testing.T) {
 		if _, err := st.Put(ctx, n, struct{ io.Reader }{bytes.NewReader(data)}, &storage.PutOptions{Size: int64(len(data)), IfNoneMatch: "*"}); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(readAll(t, st, n), data) {
+		if !bytes.Equal(stored(t, st, n), data) {
 			t.Error("stored value differs")
 		}
 	})
@@ -533,7 +551,7 @@ func TestWriter(t *testing.T) {
 		if info := w.Info(); info.Size != int64(len(data)) || info.ETag == "" {
 			t.Errorf("Info after Close: %+v", info)
 		}
-		if !bytes.Equal(readAll(t, st, storage.Name{Key: "w"}), data) {
+		if !bytes.Equal(stored(t, st, storage.Name{Key: "w"}), data) {
 			t.Error("stored value differs")
 		}
 		w = st.NewWriter(ctx, storage.Name{Key: "abandoned"}, nil)
@@ -602,9 +620,6 @@ func TestMultipartConditionalWrites(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create in parts: %v", err)
 		}
-		if !strings.HasSuffix(first.ETag, `-2"`) {
-			t.Fatalf("ETag %s; want a 2-part upload's", first.ETag)
-		}
 		if !tg.Caps.IgnoresMultipartIfNoneMatch {
 			if _, err := st.Put(ctx, n, stream(), &storage.PutOptions{IfNoneMatch: "*"}); !errors.Is(err, storage.ErrPreconditionFailed) {
 				t.Errorf("IfNoneMatch in parts on an existing key: %v; want ErrPreconditionFailed", err)
@@ -643,7 +658,7 @@ func TestPutFromPipeFile(t *testing.T) {
 		if _, err := tg.Storage.Put(context.Background(), n, pr, nil); err != nil {
 			t.Fatalf("Put from a pipe: %v", err)
 		}
-		if !bytes.Equal(readAll(t, tg.Storage, n), data) {
+		if !bytes.Equal(stored(t, tg.Storage, n), data) {
 			t.Error("stored value differs")
 		}
 	})
