@@ -28,98 +28,30 @@ import (
 	"github.com/s3map/s3map/storage/s3test"
 )
 
-// s3Op names the S3 operation of a request, for scripted faults.
-func s3Op(r *http.Request) string {
-	q := r.URL.Query()
-	switch {
-	case r.Method == http.MethodPost && q.Has("uploads"):
-		return "CreateMultipartUpload"
-	case r.Method == http.MethodPost && q.Has("uploadId"):
-		return "CompleteMultipartUpload"
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "UploadPart"
-	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "":
-		return "CopyObject"
-	case r.Method == http.MethodPut:
-		return "PutObject"
-	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		return "AbortMultipartUpload"
-	case r.Method == http.MethodDelete:
-		return "DeleteObject"
-	case r.Method == http.MethodHead:
-		return "HeadObject"
-	case r.Method == http.MethodGet && q.Has("uploads"):
-		return "ListMultipartUploads"
+// newInjector returns a fault injector for scripted faults; a Delay
+// fault stalls a request for a minute (until its context ends).
+func newInjector() *s3test.Injector {
+	return s3test.NewInjector(&s3test.FaultOptions{Delay: time.Minute})
+}
+
+// requests counts the requests of an operation the injector saw.
+func requests(inj *s3test.Injector, op string) int { return inj.Stats().ByOperation[op] }
+
+// hookAfterFault runs hook once, after the first request of op that the
+// transport beneath fails (a lost reply): another client's work between
+// the lost reply and what the library does next.
+func hookAfterFault(op string, hook func()) func(http.RoundTripper) http.RoundTripper {
+	var once sync.Once
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(r)
+			if err != nil && s3test.Operation(r) == op {
+				once.Do(hook)
+			}
+			return resp, err
+		})
 	}
-	return r.Method
 }
-
-var errInjected = errors.New("injected: connection reset")
-
-// faults scripts failures for the next requests of named operations.
-type faults struct {
-	mu     sync.Mutex
-	script map[string][]writeFault
-	seen   map[string]int
-}
-
-// writeFault is one scripted failure: lose the reply after the server did the
-// work, fail before it, or stall until the request's context ends. hook
-// runs after the work, before the reply is lost.
-type writeFault struct {
-	kind string // "after", "before", "stall"
-	hook func()
-}
-
-func newFaults() *faults { return &faults{script: map[string][]writeFault{}, seen: map[string]int{}} }
-
-func (f *faults) on(op string, fs ...writeFault) *faults {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.script[op] = append(f.script[op], fs...)
-	return f
-}
-
-func (f *faults) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.seen[op]
-}
-
-func (f *faults) transport(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		op := s3Op(r)
-		f.mu.Lock()
-		f.seen[op]++
-		var ft *writeFault
-		if s := f.script[op]; len(s) > 0 {
-			ft = &s[0]
-			f.script[op] = s[1:]
-		}
-		f.mu.Unlock()
-		if ft == nil {
-			return next.RoundTrip(r)
-		}
-		switch ft.kind {
-		case "before":
-			return nil, errInjected
-		case "stall":
-			<-r.Context().Done()
-			return nil, r.Context().Err()
-		}
-		resp, err := next.RoundTrip(r)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		if ft.hook != nil {
-			ft.hook()
-		}
-		return nil, errInjected
-	})
-}
-
-var lostReply = writeFault{kind: "after"}
 
 // logBuffer is a slog.Logger writing into a buffer, to see decisions.
 type logBuffer struct {
@@ -188,13 +120,19 @@ func TestLostReplyOfConditionalPut(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 				ctx := context.Background()
-				f := newFaults()
+				// Through the fault proxy: the connection itself is
+				// reset after the server did the work.
+				inj := newInjector()
+				ftg := tg.WithFaults(t, inj)
 				var lb logBuffer
-				st := withTransport(t, tg, f.transport, &storage.Options{Logger: lb.logger()})
+				st, err := storage.New(ftg.Storage.Client(), &storage.Options{DefaultBucket: tg.Config.DefaultBucket, Logger: lb.logger()})
+				if err != nil {
+					t.Fatal(err)
+				}
 				n := storage.Name{Key: "lost"}
 				v1, v2 := randomBytes(t, size), randomBytes(t, size)
 
-				f.on("PutObject", lostReply)
+				inj.Script("PutObject", s3test.ResetAfter)
 				info, err := st.Put(ctx, n, bytes.NewReader(v1), &storage.PutOptions{IfNoneMatch: "*"})
 				if err != nil {
 					t.Fatalf("SetIfAbsent whose reply was lost: %v; want success", err)
@@ -202,7 +140,7 @@ func TestLostReplyOfConditionalPut(t *testing.T) {
 				if sum := md5.Sum(v1); info.ETag != fmt.Sprintf("%q", fmt.Sprintf("%x", sum)) {
 					t.Errorf("ETag %s; want the MD5 of the value", info.ETag)
 				}
-				f.on("PutObject", lostReply)
+				inj.Script("PutObject", s3test.ResetAfter)
 				if _, err := st.Put(ctx, n, bytes.NewReader(v2), &storage.PutOptions{IfMatch: info.ETag}); err != nil {
 					t.Fatalf("CompareAndSwap whose reply was lost: %v; want success", err)
 				}
@@ -210,7 +148,7 @@ func TestLostReplyOfConditionalPut(t *testing.T) {
 					t.Error("the stored value is not the swapped one")
 				}
 				// Conditional writes go as one PutObject up to 5 GiB.
-				if c := f.count("CreateMultipartUpload"); c != 0 {
+				if c := requests(inj, "CreateMultipartUpload"); c != 0 {
 					t.Errorf("%d CreateMultipartUpload for a conditional write of %d bytes; want one PutObject", c, size)
 				}
 				if !strings.Contains(lb.String(), "verdict=ours") {
@@ -226,24 +164,25 @@ func TestLostReplyOfConditionalPut(t *testing.T) {
 func TestLostReplyThenOtherWriterIsOutcomeUnknown(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
-		f := newFaults()
-		st := withTransport(t, tg, f.transport, nil)
+		inj := newInjector()
 		n := storage.Name{Key: "contended"}
+		other := hookAfterFault("PutObject", func() {
+			if _, err := tg.Storage.Put(ctx, n, strings.NewReader("other"), nil); err != nil {
+				t.Error(err)
+			}
+		})
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper { return other(inj.Transport(next)) }, nil)
 		first, err := st.Put(ctx, n, strings.NewReader("v1"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.on("PutObject", writeFault{kind: "after", hook: func() {
-			if _, err := tg.Storage.Put(ctx, n, strings.NewReader("other"), nil); err != nil {
-				t.Error(err)
-			}
-		}})
+		inj.Script("PutObject", s3test.ResetAfter)
 		_, err = st.Put(ctx, n, strings.NewReader("v2"), &storage.PutOptions{IfMatch: first.ETag})
 		if !errors.Is(err, storage.ErrOutcomeUnknown) || errors.Is(err, storage.ErrPreconditionFailed) {
 			t.Fatalf("lost reply, then another write: %v; want ErrOutcomeUnknown only", err)
 		}
 		// A reply lost before the server saw the request: sent again.
-		f.on("PutObject", writeFault{kind: "before"})
+		inj.Script("PutObject", s3test.ResetBefore)
 		cur, _ := st.Stat(ctx, n)
 		if _, err := st.Put(ctx, n, strings.NewReader("v3"), &storage.PutOptions{IfMatch: cur.ETag}); err != nil {
 			t.Fatalf("a request that never reached the server: %v; want it sent again", err)
@@ -286,22 +225,22 @@ func TestStaleLargeConditionalWritesRefused(t *testing.T) {
 func TestLostReplyOfDeleteIf(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
-		f := newFaults()
-		st := withTransport(t, tg, f.transport, nil)
+		inj := newInjector()
+		st := withTransport(t, tg, inj.Transport, nil)
 		n := storage.Name{Key: "del"}
 		info, err := st.Put(ctx, n, strings.NewReader("x"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.on("DeleteObject", lostReply)
+		inj.Script("DeleteObject", s3test.ResetAfter)
 		if err := st.DeleteIf(ctx, n, info.ETag); err != nil {
 			t.Fatalf("DeleteIf whose reply was lost: %v; want success", err)
 		}
 		if ok, _, _ := st.Exists(ctx, n); ok {
 			t.Error("the object is still there")
 		}
-		if f.count("DeleteObject") != 1 {
-			t.Errorf("%d DeleteObject requests; want 1 (the check found it gone)", f.count("DeleteObject"))
+		if requests(inj, "DeleteObject") != 1 {
+			t.Errorf("%d DeleteObject requests; want 1 (the check found it gone)", requests(inj, "DeleteObject"))
 		}
 	})
 }
@@ -312,15 +251,15 @@ func TestLostReplyOfCreateMultipartUpload(t *testing.T) {
 	noGlobalOutput(t)
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
-		f := newFaults()
-		st := withTransport(t, tg, f.transport, nil)
+		inj := newInjector()
+		st := withTransport(t, tg, inj.Transport, nil)
 		n := storage.Name{Key: "mp"}
 		data := randomBytes(t, 20<<20)
-		f.on("CreateMultipartUpload", lostReply)
+		inj.Script("CreateMultipartUpload", s3test.ResetAfter)
 		if _, err := st.Put(ctx, n, bytes.NewReader(data), nil); err != nil {
 			t.Fatal(err)
 		}
-		if c := f.count("CreateMultipartUpload"); c < 2 {
+		if c := requests(inj, "CreateMultipartUpload"); c < 2 {
 			t.Fatalf("%d CreateMultipartUpload; the fault did not hit", c)
 		}
 		if left := uploadsLeft(t, tg); left != 0 {
@@ -361,11 +300,11 @@ func TestLostReplyOfCompleteMultipartUpload(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
-				f := newFaults()
-				st := withTransport(t, tg, f.transport, nil)
+				inj := newInjector()
+				st := withTransport(t, tg, inj.Transport, nil)
 				n := storage.Name{Key: "complete-" + tc.name}
 				data := randomBytes(t, 20<<20)
-				f.on("CompleteMultipartUpload", lostReply)
+				inj.Script("CompleteMultipartUpload", s3test.ResetAfter)
 				var r io.Reader = bytes.NewReader(data)
 				if tc.stream {
 					// A pipe: a stream of unknown length goes in
@@ -375,7 +314,7 @@ func TestLostReplyOfCompleteMultipartUpload(t *testing.T) {
 					r = pr
 				}
 				_, err := st.Put(ctx, n, r, tc.opts)
-				if f.count("CompleteMultipartUpload") == 0 {
+				if requests(inj, "CompleteMultipartUpload") == 0 {
 					t.Fatal("no CompleteMultipartUpload")
 				}
 				switch {
@@ -408,17 +347,17 @@ func TestStalledAbortIsRetried(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		f := newFaults()
+		inj := newInjector()
 		var lb logBuffer
-		st := withTransport(t, tg, f.transport, &storage.Options{Logger: lb.logger()})
-		f.on("AbortMultipartUpload", writeFault{kind: "stall"})
+		st := withTransport(t, tg, inj.Transport, &storage.Options{Logger: lb.logger()})
+		inj.Script("AbortMultipartUpload", s3test.Delay)
 		data := randomBytes(t, 40<<20)
 		r := &cancelAfter{r: bytes.NewReader(data), n: 30 << 20, cancel: cancel}
 		_, err := st.Put(ctx, storage.Name{Key: "stalled"}, struct{ io.Reader }{r}, nil)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled Put: %v; want context.Canceled", err)
 		}
-		if c := f.count("AbortMultipartUpload"); c < 2 {
+		if c := requests(inj, "AbortMultipartUpload"); c < 2 {
 			t.Errorf("%d AbortMultipartUpload; want the stalled one sent again", c)
 		}
 		if left := uploadsLeft(t, tg); left != 0 {
