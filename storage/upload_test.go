@@ -602,3 +602,80 @@ func TestPutFromPipeFile(t *testing.T) {
 		}
 	})
 }
+
+// Exactly once under random faults: writers append their tags to one
+// object by compare-and-swap through an injector that resets, loses
+// replies and answers 5xx on a fifth of PutObject and HeadObject requests.
+// Every write reported done holds its tag exactly once; none is reported
+// as a conflict while its own write landed (its tag would appear twice or
+// be reported lost).
+func TestExactlyOnceUnderFaults(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		tg.SkipIf(t, tg.Caps.NonAtomicConditionalWrites, "atomic conditional writes")
+		ctx := context.Background()
+		inj := s3test.NewInjector(&s3test.FaultOptions{
+			Rate: 0.2, Seed: 7,
+			Kinds:      []s3test.Kind{s3test.ResetBefore, s3test.ResetAfter, s3test.SlowDownBefore, s3test.SlowDownAfter, s3test.InternalErrorAfter},
+			Operations: []string{"PutObject", "HeadObject"},
+		})
+		st := withTransport(t, tg, inj.Transport, nil)
+		n := storage.Name{Key: "tags"}
+		if _, err := tg.Storage.Put(ctx, n, strings.NewReader(""), nil); err != nil {
+			t.Fatal(err)
+		}
+		const writers, each = 4, 10
+		var (
+			mu   sync.Mutex
+			done = map[string]bool{} // tags whose write returned nil
+		)
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					tag := fmt.Sprintf("w%d-%d;", w, i)
+					for attempt := 0; ; attempt++ {
+						if attempt > 50 {
+							t.Errorf("%s: no progress", tag)
+							return
+						}
+						info, err := tg.Storage.Stat(ctx, n)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						old := stored(t, tg.Storage, n)
+						_, err = st.Put(ctx, n, strings.NewReader(string(old)+tag), &storage.PutOptions{IfMatch: info.ETag})
+						if err == nil {
+							mu.Lock()
+							done[tag] = true
+							mu.Unlock()
+							break
+						}
+						if errors.Is(err, storage.ErrPreconditionFailed) {
+							continue // a real conflict: read again
+						}
+						// Outcome unknown, or a failure: the tag may or
+						// may not be there; look.
+						if strings.Contains(string(stored(t, tg.Storage, n)), tag) {
+							mu.Lock()
+							done[tag] = true
+							mu.Unlock()
+							break
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		final := string(stored(t, tg.Storage, n))
+		for w := range writers {
+			for i := range each {
+				tag := fmt.Sprintf("w%d-%d;", w, i)
+				if c := strings.Count(final, tag); c != 1 || !done[tag] {
+					t.Errorf("%s: %d times in the final value, reported done %v; want once and done", tag, c, done[tag])
+				}
+			}
+		}
+		t.Logf("%s: %d faults injected in %d requests", tg.Name, inj.Stats().Faults, inj.Stats().Requests)
+	})
+}
