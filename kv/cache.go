@@ -363,7 +363,7 @@ func (c *Cache) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // prefix: from its KeysWithPrefix when it is a PrefixLister, and otherwise
 // by filtering its Keys.
 func (c *Cache) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	return keysWithPrefixOf(ctx, c.back, prefix)
+	return KeysWithPrefix(ctx, c.back, prefix)
 }
 
 // Stats returns what the cache did since it was made.

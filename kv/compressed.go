@@ -64,7 +64,7 @@ func Compressed(s Store[[]byte], opts *CompressedOptions) Store[[]byte] {
 	if opts == nil {
 		opts = &CompressedOptions{}
 	}
-	return withAbilities(s, newTyped[[]byte](s, newZstdCodec(opts)))
+	return Typed[[]byte](s, newZstdCodec(opts))
 }
 
 // zstdCodec is the Codec of Compressed.

@@ -451,7 +451,7 @@ func (t *tiered) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // KeysWithPrefix when it is a PrefixLister, and otherwise by filtering its
 // Keys.
 func (t *tiered) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	return keysWithPrefixOf(ctx, t.far, prefix)
+	return KeysWithPrefix(ctx, t.far, prefix)
 }
 
 // Stats returns what the store did since it was made.
