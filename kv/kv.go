@@ -28,6 +28,17 @@ var (
 	// holds now does not tell). The write may or may not have happened; it
 	// is never reported as ErrConflict, and Update never retries it.
 	ErrOutcomeUnknown = errors.New("kv: outcome of conditional write unknown")
+
+	// ErrCorrupt reports a stored value that failed verification or that a
+	// layer cannot turn back into what was written: a body whose length or
+	// checksum does not match (bucketmap), a codec that refused it (Typed),
+	// a damaged or oversized frame (kv/zstd). The error names the key and
+	// wraps the cause. No layer keeps such a value (kv/cache drops it).
+	ErrCorrupt = errors.New("kv: stored value does not decode")
+
+	// ErrValueTooLarge reports a value over a layer's size limit, such as
+	// the MaxValueSize of kv/zstd.
+	ErrValueTooLarge = errors.New("kv: value too large")
 )
 
 // MaxKeyLen is the longest key, in bytes, that a store accepts, counting any

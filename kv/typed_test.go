@@ -113,9 +113,6 @@ func TestTypedKeepsAbilities(t *testing.T) {
 			if diff := cmp.Diff(want, layerAbilities(kv.Typed(under, kv.JSON[point]()))); diff != "" {
 				t.Errorf("Typed abilities (-under +typed):\n%s", diff)
 			}
-			if diff := cmp.Diff(want, layerAbilities(kv.Compressed(under, nil))); diff != "" {
-				t.Errorf("Compressed abilities (-under +compressed):\n%s", diff)
-			}
 			if _, ok := kv.Typed(under, kv.JSON[point]()).(kv.KeyChecker); !ok {
 				t.Errorf("Typed is not a KeyChecker")
 			}
@@ -281,8 +278,8 @@ func first[T any](seq T, _ func() error) T { return seq }
 func TestTypedUpdate(t *testing.T) {
 	type state struct{ Count int }
 	for name, under := range map[string]kv.Store[[]byte]{
-		"Memory":     kv.NewMemory[[]byte](),
-		"Compressed": kv.Compressed(kv.NewMemory[[]byte](), nil),
+		"Memory": kv.NewMemory[[]byte](),
+		"Plain":  layerVersionedOnly{kv.NewMemory[[]byte]()},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := kv.Typed(under, kv.JSON[state]())
