@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -335,5 +336,47 @@ func TestTypedGetIfChanged(t *testing.T) {
 	got, v2, changed, err = s.GetIfChanged(ctx, "k", version)
 	if err != nil || !changed || v2 != newVersion || !cmp.Equal(got, []int{3}) {
 		t.Errorf("GetIfChanged(old version) = %v, %q, %v, %v; want [3], %q, true, nil", got, v2, changed, err, newVersion)
+	}
+}
+
+// checkCounter is a Memory that counts calls of its CheckKey method.
+type checkCounter struct {
+	*kv.Memory[[]byte]
+	calls atomic.Int64
+}
+
+func (c *checkCounter) CheckKey(key string) error {
+	c.calls.Add(1)
+	return c.Memory.CheckKey(key)
+}
+
+// TestLayersCheckKeysOnce: Typed and WithPrefix leave the key check of a
+// single-key call to the store beneath, which makes it before any I/O, so
+// a key is checked once per call, not again by every layer.
+func TestLayersCheckKeysOnce(t *testing.T) {
+	ctx := t.Context()
+	under := &checkCounter{Memory: kv.NewMemory[[]byte]()}
+	layers := map[string]kv.Store[[]byte]{
+		"Typed":      kv.Typed[[]byte](under, layerBytesCodec{}),
+		"WithPrefix": kv.WithPrefix[[]byte](under, "p/"),
+		"both":       kv.Typed[[]byte](kv.WithPrefix[[]byte](under, "p/"), layerBytesCodec{}),
+	}
+	for name, s := range layers {
+		under.calls.Store(0)
+		if err := s.Set(ctx, "k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.(kv.Versioned[[]byte]).GetVersion(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if n := under.calls.Load(); n != 0 {
+			t.Errorf("%s: %d calls of the store's CheckKey for four single-key calls; want 0 (the store checks its own keys)", name, n)
+		}
 	}
 }

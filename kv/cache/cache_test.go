@@ -741,3 +741,33 @@ type layerFailingKeys struct{ kv.Store[[]byte] }
 func (layerFailingKeys) Keys(context.Context) (iter.Seq[string], func() error) {
 	return func(func(string) bool) {}, func() error { return errLayerListing }
 }
+
+// checkCounter is a Memory that counts calls of its CheckKey method.
+type checkCounter struct {
+	*kv.Memory[[]byte]
+	calls atomic.Int64
+}
+
+func (c *checkCounter) CheckKey(key string) error {
+	c.calls.Add(1)
+	return c.Memory.CheckKey(key)
+}
+
+// TestCacheChecksKeysOnce: Cache leaves the key check to the store behind
+// (a key that store refuses never has an entry), so a key is checked once
+// per call.
+func TestCacheChecksKeysOnce(t *testing.T) {
+	ctx := t.Context()
+	back := &checkCounter{Memory: kv.NewMemory[[]byte]()}
+	c := cache.New(back, nil)
+	if err := c.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	mustGetValue(t, c, "k", "v")
+	if _, err := c.Get(ctx, "bad\xff"); !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("Get(invalid key) = %v; want ErrInvalidKey", err)
+	}
+	if n := back.calls.Load(); n != 0 {
+		t.Errorf("%d calls of the back store's CheckKey; want 0", n)
+	}
+}

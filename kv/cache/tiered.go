@@ -51,7 +51,7 @@ type TieredStats struct {
 //
 // A Tiered is also a kv.Versioned[[]byte] exactly when its far store is:
 // find it by type assertion, as for the other optional abilities. It is
-// always a kv.PrefixLister and a kv.KeyChecker.
+// always a kv.PrefixLister, a kv.Batcher and a kv.KeyChecker.
 type Tiered interface {
 	kv.Store[[]byte]
 	kv.PrefixLister
@@ -71,15 +71,17 @@ type Tiered interface {
 //
 //	bucket, _ := bucketmap.New(st, storage.Name{Key: "app/"}, nil) // S3
 //	dir, _ := kv.NewDir(cacheDir, nil)                             // local disk
-//	tier := kv.NewTiered(dir, bucket, nil)
-//	cache := kv.NewCache(tier, &kv.CacheOptions{TTL: time.Minute}) // memory
+//	tier := cache.NewTiered(dir, bucket, nil)
+//	memory := cache.New(tier, &cache.Options{TTL: time.Minute})    // memory
 //
 // The memory Cache answers from memory while an entry is fresh, and then
 // revalidates it with GetIfChanged on the Tiered store. That finds the
 // version in the Dir and asks S3 whether it is still current: S3 answers
 // 304 Not Modified, and no value bytes move from S3 (the Tiered store reads
-// its file to learn the version; the Cache keeps its own copy). A process that starts with an empty memory reads its values from
-// the disk, each confirmed by a 304, instead of downloading them.
+// its file to learn the version; the Cache keeps its own copy). A process
+// that starts with an empty memory reads its values from the disk, each
+// confirmed by a 304, instead of downloading them. When far is Versioned,
+// the whole stack is, and kv.Update through it is exactly once.
 //
 // # Reads
 //
@@ -87,8 +89,8 @@ type Tiered interface {
 // GetVersion when far is kv.Versioned) and keep the value and its version in
 // near. On a hit, when far is kv.Versioned, they ask far with GetIfChanged
 // whether the version kept in near is current: if it is, they return near's
-// copy; if not, the new value replaces it. A key missing from far leaves
-// near too.
+// copy; if not, the new value replaces it. A key missing from far, or
+// whose value far reports corrupt (kv.ErrCorrupt), leaves near too.
 //
 // When far is not kv.Versioned, a near hit is returned without asking far: the
 // near copy is then only as fresh as the writes made through this Tiered
@@ -99,9 +101,15 @@ type Tiered interface {
 //
 // Set, Delete and the conditional writes go to far first. Then near is
 // updated: after SetIfAbsent and CompareAndSwap, with the new value and the
-// version far returned; after Set (which learns no version) the near entry
-// is dropped when far is kv.Versioned, and replaced when it is not; after a
-// delete it is dropped. Writes never leave a stale near entry: when near
+// version far returned; a conflict (kv.ErrConflict), an unknown outcome
+// (kv.ErrOutcomeUnknown) or any other failure drops the entry. Set, when
+// far is kv.Versioned and near knows the key's version, writes with
+// CompareAndSwap on it, to learn the new version; otherwise, or when that
+// does not succeed, it writes with Set, and the near entry is dropped when
+// far is kv.Versioned (its version is unknown) and replaced when it is not.
+// After a delete the entry is dropped. SetMany and DeleteMany call the kv
+// package functions on far and drop the keys' entries; GetMany reads key by
+// key through Get. Writes never leave a stale near entry: when near
 // fails, the entry is dropped, and if even that fails the key is marked, for
 // the life of this Tiered value, as one whose near entry is not to be read.
 // A near failure never fails an operation that far completed.
@@ -123,7 +131,8 @@ type Tiered interface {
 //   - the value's bytes, to the end.
 //
 // A near entry that does not decode (another format, a damaged or cut
-// envelope) is never returned: it is dropped and the value read from far.
+// envelope, a checksum that does not match) or that near reports corrupt
+// is never returned: it is dropped and the value read from far.
 //
 // A Tiered store is safe for concurrent use when near and far are.
 // Concurrent writes of one key and reads racing with them never leave a

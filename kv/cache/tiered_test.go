@@ -553,3 +553,132 @@ func newTestDir(t *testing.T, opts *kv.DirOptions) (*kv.Dir, string) {
 	t.Cleanup(func() { d.Close() })
 	return d, dirPath
 }
+
+// TestTieredWritesLearnVersions: after SetIfAbsent, CompareAndSwap, Set
+// (on a known version) and kv.Update through a Tiered store, the next read
+// is confirmed by far with GetIfChanged and moves no value bytes.
+func TestTieredWritesLearnVersions(t *testing.T) {
+	ctx := t.Context()
+	far := newCountingFar()
+	d, _ := newTestDir(t, &kv.DirOptions{NoSync: true})
+	s := cache.NewTiered(d, far, nil)
+	v := s.(kv.Versioned[[]byte])
+	confirmed := func(want string) {
+		t.Helper()
+		before := far.counts()
+		if got := mustGet(t, s, "k"); got != want {
+			t.Fatalf("Get = %q; want %q", got, want)
+		}
+		after := far.counts()
+		if after.ValueBytes != before.ValueBytes || after.GetIfChangeds != before.GetIfChangeds+1 {
+			t.Errorf("read after a write: far counts went from %+v to %+v; want one GetIfChanged moving no value", before, after)
+		}
+	}
+	version, err := v.SetIfAbsent(ctx, "k", []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirmed("a")
+	if _, err := v.CompareAndSwap(ctx, "k", version, []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("b")
+	if err := s.Set(ctx, "k", []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("c")
+	if err := kv.Update(ctx, s, "k", func(old []byte, _ bool) ([]byte, error) { return append(old, 'd'), nil }); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("cd")
+}
+
+// lostReplyFar applies every CompareAndSwap and then reports fail, as a
+// far store whose reply was lost does.
+type lostReplyFar struct {
+	*kv.Memory[[]byte]
+	fail error
+}
+
+func (f *lostReplyFar) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	version, err := f.Memory.CompareAndSwap(ctx, key, old, v)
+	if err == nil && f.fail != nil {
+		return "", f.fail
+	}
+	return version, err
+}
+
+// TestTieredDropsNearOnConflictAndUnknownOutcome: after a conditional
+// write that conflicts or whose outcome is unknown, near holds no entry
+// for the key (a stale copy would otherwise be served when far is not
+// asked, or cost a full read).
+func TestTieredDropsNearOnConflictAndUnknownOutcome(t *testing.T) {
+	for name, farErr := range map[string]error{"conflict": kv.ErrConflict, "unknown": kv.ErrOutcomeUnknown} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			far := &lostReplyFar{Memory: kv.NewMemory[[]byte]()}
+			near := kv.NewMemory[[]byte]()
+			s := cache.NewTiered(near, far, nil).(kv.Versioned[[]byte])
+			version, err := s.SetIfAbsent(ctx, "k", []byte("mine"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := near.Has(ctx, "k"); !ok {
+				t.Fatal("near holds no entry after a successful SetIfAbsent")
+			}
+			far.fail = farErr
+			if _, err := s.CompareAndSwap(ctx, "k", version, []byte("next")); !errors.Is(err, farErr) {
+				t.Fatalf("CompareAndSwap = %v; want %v", err, farErr)
+			}
+			if ok, _ := near.Has(ctx, "k"); ok {
+				t.Error("near still holds an entry after a write whose outcome was not success")
+			}
+			far.fail = nil
+			if got := mustGet(t, s, "k"); got != "next" {
+				t.Errorf("Get = %q; want far's %q", got, "next")
+			}
+		})
+	}
+}
+
+// corruptFar reports ErrCorrupt for every read while corrupt is set.
+type corruptFar struct {
+	*kv.Memory[[]byte]
+	corrupt bool
+}
+
+func (f *corruptFar) GetIfChanged(ctx context.Context, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
+	if f.corrupt {
+		return nil, "", false, kv.ErrCorrupt
+	}
+	return f.Memory.GetIfChanged(ctx, key, known)
+}
+
+func (f *corruptFar) GetVersion(ctx context.Context, key string) ([]byte, kv.Version, error) {
+	if f.corrupt {
+		return nil, "", kv.ErrCorrupt
+	}
+	return f.Memory.GetVersion(ctx, key)
+}
+
+// TestTieredNeverKeepsCorrupt: when far reports a key's value corrupt,
+// the near copy is dropped; a near entry that near itself reports corrupt
+// is dropped too, and the value read from far.
+func TestTieredNeverKeepsCorrupt(t *testing.T) {
+	ctx := t.Context()
+	far := &corruptFar{Memory: kv.NewMemory[[]byte]()}
+	near := kv.NewMemory[[]byte]()
+	s := cache.NewTiered(near, far, nil)
+	mustSet(t, s, "k", "good")
+	mustGet(t, s, "k")
+	if ok, _ := near.Has(ctx, "k"); !ok {
+		t.Fatal("near holds no entry after a read")
+	}
+	far.corrupt = true
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("Get = %v; want ErrCorrupt", err)
+	}
+	if ok, _ := near.Has(ctx, "k"); ok {
+		t.Error("near keeps its copy of a key far reports corrupt")
+	}
+}
