@@ -104,23 +104,23 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		// the whole suite runs four times per server.
 		opts.ManyKeys = 1100
 	}
-	if !tg.Caps.DotSegmentKeys {
+	if tg.Caps.NoDotSegmentKeys {
 		for _, k := range []string{"a//b", "a/./b", "a/../b"} {
-			opts.UnsupportedKeys[k] = tg.Name + " refuses or rewrites //, /./ and /../ in keys (SERVERS.md)"
+			opts.UnsupportedKeys[k] = tg.Name + " refuses or rewrites //, /./ and /../ in keys (docs/servers.md)"
 		}
 	}
-	if !tg.Caps.FileAndDirKeys {
+	if tg.Caps.NoKeyBesideSubkeys {
 		// These tests store a key and keys below it ("a" and "a/b").
 		for _, name := range []string{"Listing/Order", "PrefixLister/Prefixes", "PrefixLister/BreakEarly", "WithPrefix/Isolation"} {
-			opts.Skip[name] = tg.Name + ` keeps objects as files, so keys "a" and "a/b" cannot both exist (Caps.FileAndDirKeys)`
+			opts.Skip[name] = tg.Name + ` keeps objects as files, so keys "a" and "a/b" cannot both exist (Caps.NoKeyBesideSubkeys)`
 		}
 	}
-	if !tg.Caps.AtomicConditionalWrites {
+	if tg.Caps.NonAtomicConditionalWrites {
 		opts.Skip["Versioned/Counter"] = tg.Name + " does not make concurrent conditional writes atomic: it lost an increment of 400 under 8 writers"
 	}
-	if !tg.Caps.ConditionalDelete {
-		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " ignores If-Match on DELETE and deletes anyway (SERVERS.md)"
-	} else if !tg.Caps.ConditionalDeleteMissing {
+	if tg.Caps.IgnoresDeleteIfMatch {
+		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " ignores If-Match on DELETE and deletes anyway (docs/servers.md)"
+	} else if tg.Caps.DeletesMissingWithIfMatch {
 		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " answers success to a DELETE with If-Match on a missing key"
 	}
 	return opts

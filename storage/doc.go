@@ -77,12 +77,28 @@
 //
 // Reads return [Metadata] keyed by lower-case "x-amz-meta-*" names, so
 // metadata read back equals the Headers written when those held only
-// metadata in lower case. Values that are not ASCII are sent as RFC 2047
-// encoded words, as S3 itself returns them, and decoded on the way back:
-// "Zürich" and "日本語" come back as they went.
+// metadata in lower case. A value is encoded on write only when it could
+// not otherwise be sent or read back: printable ASCII goes as it is
+// ("x=?y" included), so every client reads what was written. Values that
+// are not ASCII, that have spaces at either end (which HTTP trims), or that
+// hold an RFC 2047 encoded word themselves are sent as one base64 encoded
+// word ("=?UTF-8?b?...?="), as S3 itself returns non-ASCII metadata, and
+// decoded on the way back: "Zürich" and "日本語" come back as they went.
+//
+// Reads decode every RFC 2047 word in a value, whoever wrote it: a value
+// another client stored as "=?utf-8?q?a_b?=" reads as "a b". Other clients
+// see s3map's encoded values as they are stored; boto3 and the aws CLI
+// show the raw word, which Python turns back into the text with the
+// standard library:
+//
+//	from email.header import decode_header, make_header
+//	value = str(make_header(decode_header(raw)))
 //
 // [Storage.Copy] takes the destination's metadata from its headers when
-// they hold any x-amz-meta-*, and from the source otherwise;
+// they hold any x-amz-meta-*, and from the source otherwise: then the
+// server copies it (the COPY metadata directive), or s3map sends the
+// source's values as the server returned them, never decoded and
+// re-encoded, so metadata another client wrote arrives byte for byte.
 // [Storage.UpdateMetadata] replaces the metadata of an object in place.
 // Either way Content-Type and the other standard headers of the source
 // survive unless the headers give new ones.
@@ -107,6 +123,33 @@
 //	case errors.Is(err, context.Canceled):
 //		// the caller gave up
 //	}
+//
+// # Verified reads
+//
+// Every body [Storage.Get] and [Storage.Read] return is checked against
+// its length and, where the server vouches for one, a digest: a
+// full-object x-amz-checksum-* value (CRC32C, CRC32, CRC64NVME, SHA1,
+// SHA256), asked for with checksum mode ENABLED, else the ETag when it is
+// the MD5 of the body (objects written in one part, without SSE-KMS or
+// SSE-C), else the length alone. Composite multipart checksums ("...-N")
+// cannot be checked on a whole body, and a checksum on a reply for part of
+// an object is not trusted. A body that fails is an error that errors.Is
+// [ErrCorrupt], never data: the [Reader]'s final Read returns it instead of
+// io.EOF, and Read leaves its target as it was. Objects other clients
+// wrote without a checksum are still checked for length and, where the
+// ETag is an MD5, for content. The SDK's own response validation is not
+// used (it would hash every body twice and fails valid ranges on some
+// servers). Which servers keep which checksums is written in verify.go.
+//
+// A connection that breaks in the middle of a body is resumed with a
+// ranged GET from the byte reached, pinned with If-Match to the ETag first
+// seen; the client's RetryMaxAttempts bounds the tries in a row without
+// progress. Read's first request is one whole-object GET (no HEAD): it
+// tells the size, the ETag and the checksum. Objects of at least
+// Options.ParallelReadThreshold bytes are also fetched in parallel byte
+// ranges, each pinned to that ETag, written in place with WriteAt; part
+// CRCs are combined into the whole object's. Memory stays at a few
+// buffers of 256 KiB per stream, whatever the size.
 //
 // # Iteration
 //
