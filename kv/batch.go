@@ -12,7 +12,9 @@ import (
 )
 
 // BatchConcurrency is how many single calls GetMany, SetMany and
-// DeleteMany make at once on a store that is not a Batcher.
+// DeleteMany make at once on a store that is not a Batcher, and how many
+// values All reads ahead by default: the one concurrency default of this
+// module's map code (BucketMap's batches and All use it too).
 const BatchConcurrency = 16
 
 // BatchError reports the keys of a batch that failed, each with its own
