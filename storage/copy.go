@@ -122,19 +122,20 @@ func copySource(n Name) string {
 }
 
 // copyParts copies a large object with UploadPartCopy, Concurrency parts
-// at once, aborting the upload on any failure.
+// at once. It starts and aborts its upload as uploads do (upload.create and
+// upload.abort): a lost CreateMultipartUpload reply leaves no upload, and a
+// failure aborts on a clean-up context, bounded by cleanupTimeout.
 func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs) (err error) {
-	in := &s3.CreateMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key}
-	if err := want.createMultipartUploadInput(in); err != nil {
-		return err
-	}
-	up, err := s.client.CreateMultipartUpload(ctx, in)
+	u := &upload{s: s, op: "Copy", dst: dst, a: want}
+	var cl cleaner
+	defer cl.done()
+	id, err := u.create(ctx, &cl, false)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			s.abort(dst, up.UploadId)
+			u.abort(cl.ctx(ctx), id, err)
 		}
 	}()
 	source := copySource(src)
@@ -154,7 +155,7 @@ func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want 
 			out, err := s.client.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
 				Bucket:            &dst.Bucket,
 				Key:               &dst.Key,
-				UploadId:          up.UploadId,
+				UploadId:          &id,
 				PartNumber:        &num,
 				CopySource:        &source,
 				CopySourceIfMatch: &info.ETag,
@@ -173,16 +174,8 @@ func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want 
 	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          &dst.Bucket,
 		Key:             &dst.Key,
-		UploadId:        up.UploadId,
+		UploadId:        &id,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	})
 	return err
-}
-
-// abort ends a multipart upload on a fresh context, so that a cancelled
-// caller still leaves no parts behind.
-func (s *Storage) abort(dst Name, uploadID *string) {
-	ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
-	defer cancel()
-	s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key, UploadId: uploadID})
 }

@@ -152,3 +152,33 @@ func TestPutMetadataReadByOtherClients(t *testing.T) {
 		}
 	})
 }
+
+// A multipart copy whose CreateMultipartUpload reply is lost (the server
+// made the upload, the client never heard) leaves no upload behind, as an
+// upload's does: copies and uploads start their parts the same way.
+func TestLostReplyOfCopyCreateMultipartUpload(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		tg.SkipIf(t, tg.Caps.NoUploadPartCopy, "UploadPartCopy")
+		ctx := context.Background()
+		src, dst := storage.Name{Key: "src"}, storage.Name{Key: "dst"}
+		data := randomBytes(t, 11<<20)
+		if _, err := tg.Storage.Put(ctx, src, bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
+		}
+		inj := newInjector()
+		st := withTransport(t, tg, inj.Transport, &storage.Options{CopyThreshold: 1, CopyPartSize: 5 << 20})
+		inj.Script("CreateMultipartUpload", s3test.ResetAfter)
+		if err := st.Copy(ctx, src, dst, nil); err != nil {
+			t.Fatal(err)
+		}
+		if c := requests(inj, "CreateMultipartUpload"); c < 2 {
+			t.Fatalf("%d CreateMultipartUpload; the fault did not hit", c)
+		}
+		if left := uploadsLeft(t, tg); left != 0 {
+			t.Errorf("%d multipart uploads left after a lost CreateMultipartUpload reply of a copy", left)
+		}
+		if !bytes.Equal(stored(t, st, dst), data) {
+			t.Error("copied value differs")
+		}
+	})
+}

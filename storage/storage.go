@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -15,9 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 )
-
-// abortTimeout bounds the clean-up of a failed multipart copy.
-const abortTimeout = 30 * time.Second
 
 // Storage is a connection to S3 or an S3-compatible server. It is safe for
 // concurrent use.
