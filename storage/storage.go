@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -158,13 +159,24 @@ func Open(ctx context.Context, cfg Config) (*Storage, error) {
 	return New(client, &Options{DefaultBucket: cfg.DefaultBucket, PartSize: int64(cfg.PartSize), Concurrency: cfg.Concurrency})
 }
 
+// idleConnsPerHost is how many idle connections to one endpoint the client
+// keeps for reuse. The SDK's default, 10, makes more concurrent callers
+// than that (or one transfer at a Concurrency over 10) open new
+// connections all the time; 100 covers MaxConcurrency parts and dozens of
+// callers at once.
+const idleConnsPerHost = 100
+
 // awsConfig loads the SDK config for cfg. Errors never hold secrets: the
 // SDK's loaders do not print them, and ours name fields only.
 func (c Config) awsConfig(ctx context.Context) (aws.Config, error) {
 	load := []func(*config.LoadOptions) error{
 		// A buildable client honours AWS_CA_BUNDLE; a plain http.Client
-		// makes loading fail when it is set.
-		config.WithHTTPClient(awshttp.NewBuildableClient()),
+		// makes loading fail when it is set. Its idle pool is widened
+		// (see idleConnsPerHost).
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = idleConnsPerHost
+			t.MaxIdleConnsPerHost = idleConnsPerHost
+		})),
 		// The SDK's default logger writes to stderr (for example
 		// "Response has no supported checksum" on a GET with
 		// ChecksumMode from a server that keeps none): s3map prints
