@@ -321,7 +321,7 @@ func (u *upload) uploadPart(ctx context.Context, id string, p *part, useSums boo
 	if useSums {
 		in.ChecksumCRC32C = aws.String(sm.crcB64())
 	}
-	out, err := u.s.client.UploadPart(ctx, in)
+	out, err := u.s.client.UploadPart(ctx, in, unsignedPayload)
 	if err != nil {
 		return partResult{}, fmt.Errorf("part %d: %w", p.num, err)
 	}

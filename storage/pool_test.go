@@ -1,8 +1,11 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,6 +78,49 @@ func TestOpenKeepsIdleConnectionsForConcurrentCallers(t *testing.T) {
 		round() // warm-up: 32 connections at once
 		if fresh := round(); fresh != 0 {
 			t.Errorf("after warm-up, %d callers opened %d new connections, want 0", callers, fresh)
+		}
+	})
+}
+
+// Writes do not hash their bodies a third time for the signature: PutObject
+// and UploadPart go as UNSIGNED-PAYLOAD, each with a checksum header the
+// server checks (Content-MD5 or x-amz-checksum-crc32c) among the signed
+// headers.
+func TestWritesSendUnsignedPayloadWithSignedChecksums(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		var (
+			mu   sync.Mutex
+			seen = map[string][]http.Header{}
+		)
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				op := s3test.Operation(r)
+				mu.Lock()
+				seen[op] = append(seen[op], r.Header.Clone())
+				mu.Unlock()
+				return next.RoundTrip(r)
+			})
+		}, &storage.Options{MultipartThreshold: 5 << 20, PartSize: 5 << 20})
+		ctx := context.Background()
+		if _, err := st.Put(ctx, storage.Name{Key: "small"}, bytes.NewReader([]byte("value")), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Put(ctx, storage.Name{Key: "big"}, bytes.NewReader(randomBytes(t, 6<<20)), nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []string{"PutObject", "UploadPart"} {
+			if len(seen[op]) == 0 {
+				t.Fatalf("no %s sent", op)
+			}
+			for _, h := range seen[op] {
+				if got := h.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
+					t.Errorf("%s: X-Amz-Content-Sha256 %q, want UNSIGNED-PAYLOAD", op, got)
+				}
+				signed := strings.ToLower(h.Get("Authorization"))
+				if !strings.Contains(signed, "content-md5") && !strings.Contains(signed, "x-amz-checksum-crc32c") {
+					t.Errorf("%s: no checksum header among the signed ones: %s", op, h.Get("Authorization"))
+				}
+			}
 		}
 	})
 }

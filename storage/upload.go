@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -314,17 +315,30 @@ func crcB64(c uint32) string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
+// unsignedPayload sends a write's body as UNSIGNED-PAYLOAD instead of
+// hashing all of it with SHA-256 for the signature first: the checksum
+// headers storage computes (Content-MD5, x-amz-checksum-crc32c) are signed,
+// and the server checks the body against them, so the SHA-256 pass was
+// a third hash of every byte, and a 32 KiB buffer per request.
+var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+
+// copyBufs are sumsOf's buffers: a small write hashes its body without
+// allocating one.
+var copyBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 // sumsOf reads r to its end, for its CRC32C and, withMD5, its MD5.
 func sumsOf(r io.Reader, withMD5 bool) (*sums, error) {
+	buf := copyBufs.Get().(*[32 << 10]byte)
+	defer copyBufs.Put(buf)
 	c := crc32.New(castagnoli)
 	if !withMD5 {
-		if _, err := io.Copy(c, r); err != nil {
+		if _, err := io.CopyBuffer(c, r, buf[:]); err != nil {
 			return nil, err
 		}
 		return &sums{crc: c.Sum32()}, nil
 	}
 	m := md5.New()
-	if _, err := io.Copy(io.MultiWriter(m, c), r); err != nil {
+	if _, err := io.CopyBuffer(io.MultiWriter(m, c), r, buf[:]); err != nil {
 		return nil, err
 	}
 	s := &sums{crc: c.Sum32(), hasMD5: true}
@@ -423,11 +437,12 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 			in.ChecksumCRC32C = aws.String(b.sums.crcB64())
 		}
 	}
-	var optFns []func(*s3.Options)
+	// The payload goes unsigned (see unsignedPayload).
+	optFns := []func(*s3.Options){unsignedPayload}
 	if b.oneShot {
-		// A reader that cannot seek cannot be hashed for the signature
-		// first; its MD5 is checked against the reply's ETag instead.
-		optFns = append(optFns, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware), oneAttempt)
+		// A reader that cannot seek cannot be hashed first; its MD5 is
+		// checked against the reply's ETag instead.
+		optFns = append(optFns, oneAttempt)
 	}
 	send := func(ctx context.Context) (*s3.PutObjectOutput, error) {
 		if b.open == nil {
