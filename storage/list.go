@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -189,59 +190,100 @@ func (e *BatchError) Unwrap() []error {
 // errors. Keys that fail (invalid, refused by the server, or in a request
 // that failed) are reported in a *BatchError, each with its reason; the
 // others are deleted. A cancelled context stops it and is returned.
+//
+// Each full batch is deleted while keys goes on to the next one, so a
+// listing fed in (as Clear does) lists a page while the one before is
+// deleted; one request is in flight at a time.
 func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) error {
 	const op = "DeleteMany"
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return err
 	}
-	batchErr := &BatchError{Op: op, Bucket: n.Bucket}
-	batch := make([]types.ObjectIdentifier, 0, maxDeleteBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	var (
+		mu       sync.Mutex // guards failed and stop
+		failed   []KeyError
+		stop     error // a cancelled context: the end
+		inFlight = make(chan struct{}, 1)
+		// Two batches: one filling while the other is deleted.
+		batches = [2][]types.ObjectIdentifier{make([]types.ObjectIdentifier, 0, maxDeleteBatch), make([]types.ObjectIdentifier, 0, maxDeleteBatch)}
+		cur     = 0
+	)
+	fail := func(kerrs ...KeyError) {
+		mu.Lock()
+		failed = append(failed, kerrs...)
+		mu.Unlock()
+	}
+	deleteBatch := func(batch []types.ObjectIdentifier) {
+		defer func() { <-inFlight }()
 		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: &n.Bucket,
 			Delete: &types.Delete{Objects: batch, Quiet: aws.Bool(true)},
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return opError(ctx, op, n, err)
-			}
 			reqErr := opError(ctx, op, n, err)
-			for _, o := range batch {
-				batchErr.Failed = append(batchErr.Failed, KeyError{Key: aws.ToString(o.Key), Err: reqErr})
+			if ctx.Err() != nil {
+				mu.Lock()
+				stop = reqErr
+				mu.Unlock()
+				return
 			}
-		} else {
-			// Quiet is not honoured everywhere: only Errors count.
-			for _, e := range out.Errors {
-				batchErr.Failed = append(batchErr.Failed, KeyError{
-					Key: aws.ToString(e.Key),
-					Err: fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)),
-				})
+			kerrs := make([]KeyError, len(batch))
+			for i, o := range batch {
+				kerrs[i] = KeyError{Key: aws.ToString(o.Key), Err: reqErr}
 			}
+			fail(kerrs...)
+			return
 		}
-		batch = batch[:0]
-		return nil
+		// Quiet is not honoured everywhere: only Errors count.
+		for _, e := range out.Errors {
+			fail(KeyError{
+				Key: aws.ToString(e.Key),
+				Err: fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)),
+			})
+		}
+	}
+	// flush starts deleting the current batch once the one before is
+	// done, and moves on to the other batch.
+	flush := func() {
+		if len(batches[cur]) == 0 {
+			return
+		}
+		inFlight <- struct{}{}
+		go deleteBatch(batches[cur])
+		cur = 1 - cur
+		batches[cur] = batches[cur][:0]
+	}
+	stopped := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return stop
 	}
 	for key := range keys {
 		if err := CheckKey(key); err != nil {
-			batchErr.Failed = append(batchErr.Failed, KeyError{Key: key, Err: err})
+			fail(KeyError{Key: key, Err: err})
 			continue
 		}
-		batch = append(batch, types.ObjectIdentifier{Key: aws.String(key)})
-		if len(batch) == maxDeleteBatch {
-			if err := flush(); err != nil {
-				return err
+		batches[cur] = append(batches[cur], types.ObjectIdentifier{Key: aws.String(key)})
+		if len(batches[cur]) == maxDeleteBatch {
+			flush()
+			if stopped() != nil {
+				break
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if ctx.Err() == nil {
+		flush()
+	}
+	inFlight <- struct{}{} // the last request is done
+	if err := stopped(); err != nil {
 		return err
 	}
-	if len(batchErr.Failed) > 0 {
-		return batchErr
+	if err := ctx.Err(); err != nil {
+		return opError(ctx, op, n, err)
+	}
+	if len(failed) > 0 {
+		return &BatchError{Op: op, Bucket: n.Bucket, Failed: failed}
 	}
 	return nil
 }
