@@ -229,8 +229,9 @@
 // ranged GET from the byte reached, pinned with If-Match to the ETag first
 // seen; the client's RetryMaxAttempts bounds the tries in a row without
 // progress. Read's first request is one whole-object GET (no HEAD): it
-// tells the size, the ETag and the checksum. Objects of at least
-// Options.ParallelReadThreshold bytes are also fetched in parallel byte
+// tells the size, the ETag and the checksum. Large objects (by default,
+// those of 4 parts or more whose first part came slower than 128 MiB/s;
+// see Options.ParallelReadThreshold) are also fetched in parallel byte
 // ranges, each pinned to that ETag, written in place with WriteAt; part
 // CRCs are combined into the whole object's. Memory stays at a few
 // buffers of 256 KiB per stream, whatever the size.

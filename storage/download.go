@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -303,9 +304,11 @@ const copyBufSize = 256 << 10
 // is sent.
 //
 // The first request is a whole-object GET, which tells the size, ETag and
-// checksum. Objects of at least Options.ParallelReadThreshold bytes are
-// then also fetched in byte ranges of PartSize from the end, Concurrency
-// streams at once, while the first GET goes on from the start. Every range
+// checksum. Large objects are then also fetched in byte ranges of
+// PartSize from the end, Concurrency streams at once, while the first GET
+// goes on from the start: those of at least Options.ParallelReadThreshold
+// bytes, or by default those of 4 parts or more whose first part came
+// slower than 128 MiB/s (a link that caps one stream). Every range
 // is pinned to the first ETag (If-Match), so if the object changes during
 // the download Read fails. Broken connections are resumed as for Get.
 func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadata, error) {
@@ -364,9 +367,13 @@ func (s *Storage) download(ctx context.Context, op string, src Name, f *os.File)
 	first := &stream{s: s, ctx: ctx, op: op, name: src, etag: info.ETag, end: size, body: out.Body}
 	defer first.close()
 	exp := expect(out, verifyReads.Load(), size)
-	if size >= s.opts.ParallelReadThreshold && s.opts.Concurrency > 1 && size > s.opts.PartSize {
-		err = s.downloadParallel(ctx, first, f, exp)
-	} else {
+	canSplit := s.opts.Concurrency > 1 && size > s.opts.PartSize
+	switch {
+	case canSplit && s.opts.ParallelReadThreshold > 0 && size >= s.opts.ParallelReadThreshold:
+		err = s.downloadParallel(ctx, first, f, exp, false)
+	case canSplit && s.opts.ParallelReadThreshold == 0 && size >= adaptiveReadMin*s.opts.PartSize:
+		err = s.downloadParallel(ctx, first, f, exp, true)
+	default:
 		v := newVerifier(exp)
 		if err = copyAt(ctx, f, 0, size, first, v, make([]byte, copyBufSize)); err == nil {
 			if cerr := v.check(); cerr != nil {
@@ -386,12 +393,31 @@ func (s *Storage) download(ctx context.Context, op string, src Name, f *os.File)
 	return info, nil
 }
 
+// adaptiveReadMin: by default (Options.ParallelReadThreshold 0), objects
+// of at least this many parts may go parallel, and do when their first
+// part arrives slower than slowStreamRate.
+const adaptiveReadMin = 4
+
+// slowStreamRate is the rate in bytes per second under which one stream is
+// taken to be capped by the link (a far server, a per-connection limit), so
+// that parallel ranges gain: 128 MiB/s. One stream on loopback or next to
+// the server is faster, and there parallel ranges only cost.
+const slowStreamRate = 128 << 20
+
+// slowStream reports whether n bytes in d are slower than slowStreamRate.
+// Tests replace it (export_test.go) to decide without timing.
+var slowStream = func(n int64, d time.Duration) bool {
+	return float64(n) < slowStreamRate*d.Seconds()
+}
+
 // downloadParallel writes the object into f: first, the whole-object GET,
 // goes on from the start part by part, while Concurrency-1 workers fetch
 // parts from the end; they meet in the middle, and first's body is closed
-// there. The checksum is combined from the parts' CRCs, or computed over
-// the file for the other digests.
-func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.File, exp expectation) error {
+// there. With adaptive, the workers start only if first's first part came
+// slowly (slowStream); otherwise first reads it all. The checksum is
+// combined from the parts' CRCs, or computed over the file for the other
+// digests.
+func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.File, exp expectation, adaptive bool) error {
 	size, partSize := first.end, s.opts.PartSize
 	parts := (size + partSize - 1) / partSize
 	partEnd := func(i int64) int64 { return min((i+1)*partSize, size) }
@@ -419,41 +445,50 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 	// worker has one while parts last.
 	g, gctx := errgroup.WithContext(ctx)
 	i0, _ := claim(true)
+	startWorkers := func() {
+		for range s.opts.Concurrency - 1 {
+			i0, ok := claim(false)
+			if !ok {
+				break
+			}
+			g.Go(func() error {
+				buf := make([]byte, copyBufSize)
+				for i, ok := i0, true; ok; i, ok = claim(false) {
+					part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i)}
+					var h hash.Hash
+					if isCRC {
+						h = newHash(exp.alg)
+					}
+					err := copyAt(gctx, f, part.off, part.end-part.off, part, h, buf)
+					part.close()
+					if err != nil {
+						return err
+					}
+					if h != nil {
+						crcs[i] = crcValue(h)
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if !adaptive {
+		startWorkers()
+	}
 	g.Go(func() error {
 		defer first.close()
 		buf := make([]byte, copyBufSize)
+		start := time.Now()
 		for i, ok := i0, true; ok; i, ok = claim(true) {
 			if err := copyAt(gctx, f, i*partSize, partEnd(i)-i*partSize, first, v, buf); err != nil {
 				return err
 			}
+			if adaptive && i == i0 && slowStream(partEnd(i)-i*partSize, time.Since(start)) {
+				startWorkers()
+			}
 		}
 		return nil
 	})
-	for range s.opts.Concurrency - 1 {
-		i0, ok := claim(false)
-		if !ok {
-			break
-		}
-		g.Go(func() error {
-			buf := make([]byte, copyBufSize)
-			for i, ok := i0, true; ok; i, ok = claim(false) {
-				part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i)}
-				var h hash.Hash
-				if isCRC {
-					h = newHash(exp.alg)
-				}
-				err := copyAt(gctx, f, part.off, part.end-part.off, part, h, buf)
-				part.close()
-				if err != nil {
-					return err
-				}
-				if h != nil {
-					crcs[i] = crcValue(h)
-				}
-			}
-			return nil
-		})
-	}
 	if err := g.Wait(); err != nil {
 		return err
 	}

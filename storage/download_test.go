@@ -522,3 +522,47 @@ func TestReadFailureKeepsTarget(t *testing.T) {
 		}
 	})
 }
+
+// By default Read starts one stream and adds parallel ranges only when its
+// first part came slowly (a capped link): never on a fast one.
+func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		data := randomBytes(t, 4*5<<20) // 4 parts of 5 MiB
+		if _, err := tg.Storage.Put(ctx, storage.Name{Key: "big"}, bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, slow := range []bool{false, true} {
+			restore := storage.SetSlowStream(slow)
+			var (
+				mu     sync.Mutex
+				ranged int
+			)
+			st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+				return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
+						mu.Lock()
+						ranged++
+						mu.Unlock()
+					}
+					return next.RoundTrip(r)
+				})
+			}, &storage.Options{PartSize: 5 << 20, Concurrency: 3})
+			path := filepath.Join(t.TempDir(), "big")
+			_, err := st.Read(ctx, storage.Name{Key: "big"}, path)
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+				t.Fatalf("slow=%v: the file differs from the object", slow)
+			}
+			if slow && ranged == 0 {
+				t.Errorf("first part slow: no ranged GET, want parallel ranges")
+			}
+			if !slow && ranged != 0 {
+				t.Errorf("first part fast: %d ranged GETs, want one stream", ranged)
+			}
+		}
+	})
+}

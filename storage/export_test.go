@@ -13,3 +13,11 @@ func SetCleanupTimeouts(total, attempt time.Duration) (restore func()) {
 // SetVerifyReads turns the checksum part of read verification on or off,
 // for the benchmarks that measure its cost. Lengths are always checked.
 func SetVerifyReads(on bool) { verifyReads.Store(on) }
+
+// SetSlowStream makes Read's adaptive choice answer slow (parallel ranges)
+// or not, without timing; the returned function restores it.
+func SetSlowStream(slow bool) (restore func()) {
+	old := slowStream
+	slowStream = func(int64, time.Duration) bool { return slow }
+	return func() { slowStream = old }
+}

@@ -58,9 +58,11 @@ type Options struct {
 	CopyPartSize int64
 	// ParallelReadThreshold: Read fetches objects of at least this many
 	// bytes in parallel byte ranges (PartSize each, Concurrency at once);
-	// smaller ones in one stream. Default 256 MiB: on loopback one stream
-	// is fastest at every size, while over a real network's round trip
-	// and per-connection caps parallel ranges gain on large objects.
+	// smaller ones in one stream. By default (0) Read adapts: an object of
+	// at least 4 parts starts in one stream, and goes parallel only if its
+	// first part came slower than 128 MiB/s. On loopback or next to the
+	// server one stream is fastest, while over a real network's round
+	// trip and per-connection caps parallel ranges gain several times.
 	ParallelReadThreshold int64
 	// Logger receives what the library decides on its own: resolving a
 	// conditional write whose reply was lost (and the verdict), retrying,
@@ -98,9 +100,6 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.CopyPartSize == 0 {
 		r.CopyPartSize = 512 << 20
-	}
-	if r.ParallelReadThreshold == 0 {
-		r.ParallelReadThreshold = 256 << 20
 	}
 	return r
 }
