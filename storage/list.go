@@ -66,6 +66,7 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 		// The last key yielded: a guard against servers that repeat
 		// entries across pages (gofakes3 repeats common prefixes).
 		last := ""
+		var page []Info // reused from page to page
 		for {
 			if err := ctx.Err(); err != nil {
 				return opError(ctx, op, n, err)
@@ -74,7 +75,7 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 			if err != nil {
 				return opError(ctx, op, n, err)
 			}
-			page, err := pageInfos(n.Bucket, out)
+			page, err = pageInfos(n.Bucket, out, page[:0])
 			if err != nil {
 				return opError(ctx, op, n, err)
 			}
@@ -98,9 +99,11 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 	})
 }
 
-// pageInfos turns one ListObjectsV2 page into Infos in key order, common
-// prefixes merged in, keys decoded when the server URL-encoded them.
-func pageInfos(bucket string, out *s3.ListObjectsV2Output) ([]Info, error) {
+// pageInfos appends one ListObjectsV2 page to page as Infos in key order,
+// common prefixes merged in, keys decoded when the server URL-encoded
+// them. List passes the slice of the page before, so that a listing
+// allocates no more than the SDK does for each key.
+func pageInfos(bucket string, out *s3.ListObjectsV2Output, page []Info) ([]Info, error) {
 	encoded := out.EncodingType == types.EncodingTypeUrl
 	decode := func(k string) (string, error) {
 		if !encoded {
@@ -112,7 +115,7 @@ func pageInfos(bucket string, out *s3.ListObjectsV2Output) ([]Info, error) {
 		}
 		return d, nil
 	}
-	page := make([]Info, 0, len(out.Contents)+len(out.CommonPrefixes))
+	page = slices.Grow(page, len(out.Contents)+len(out.CommonPrefixes))
 	for _, o := range out.Contents {
 		key, err := decode(aws.ToString(o.Key))
 		if err != nil {
