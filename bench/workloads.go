@@ -146,6 +146,11 @@ func workloads(sz sizes) []workload {
 				{Client: clientS3map, Op: "GetMany", Role: roleS3map, Run: s3mapGetMany(batchKeys)},
 				{Client: clientSDK, Op: "GetObject ×16 goroutines", Role: rolePeer, Run: each(batchKeys, 16, sdkGet)},
 				{Client: clientMinio, Op: "GetObject ×16 goroutines", Role: rolePeer, Run: each(batchKeys, 16, minioGet)},
+				// GetMany's default concurrency (kv.BatchConcurrency)
+				// against others: Get on that many goroutines is what
+				// GetMany does.
+				{Client: clientS3map, Op: "Get ×8 goroutines", Role: roleRef, Run: each(batchKeys, 8, s3mapGet)},
+				{Client: clientS3map, Op: "Get ×32 goroutines", Role: roleRef, Run: each(batchKeys, 32, s3mapGet)},
 			},
 		},
 		workload{
@@ -155,6 +160,8 @@ func workloads(sz sizes) []workload {
 				{Client: clientS3map, Op: "SetMany", Role: roleS3map, Run: s3mapSetMany(setKeys, val)},
 				{Client: clientSDK, Op: "PutObject ×16 goroutines", Role: rolePeer, Run: each(setKeys, 16, sdkSet(val))},
 				{Client: clientMinio, Op: "PutObject ×16 goroutines", Role: rolePeer, Run: each(setKeys, 16, minioSet(val))},
+				{Client: clientS3map, Op: "Set ×8 goroutines", Role: roleRef, Run: each(setKeys, 8, s3mapSet(val))},
+				{Client: clientS3map, Op: "Set ×32 goroutines", Role: roleRef, Run: each(setKeys, 32, s3mapSet(val))},
 			},
 		},
 	)
