@@ -46,8 +46,10 @@ var contentHeaders = []string{hContentType, hCacheControl, hContentDisposition, 
 // headers, a copy onto itself, which S3 refuses with COPY, or a copy in
 // parts) every header is sent: the source's metadata as the server gave
 // it in HEAD, raw, and its standard headers, with h's on top.
-func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) error {
-	src, err := s.resolve(op, src, true)
+func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) (err error) {
+	ctx, ob := s.begin(ctx, op, dst)
+	defer func() { ob.end(err, 0, 0) }()
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return err
 	}

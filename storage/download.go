@@ -47,6 +47,8 @@ type Reader struct {
 	body   *stream
 	v      *verifier
 	err    error // sticky: the final result once reached
+	ob     observation
+	read   int64 // bytes read, for ob
 }
 
 // Read reads the object's bytes.
@@ -56,6 +58,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	n, err := r.body.Read(p)
 	r.v.Write(p[:n])
+	r.read += int64(n)
 	if err == io.EOF {
 		if cerr := r.v.check(); cerr != nil {
 			err = r.body.corrupt(cerr)
@@ -64,6 +67,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if err != nil {
 		r.err = err
 		r.body.close()
+		r.end(err)
 	}
 	return n, err
 }
@@ -72,8 +76,18 @@ func (r *Reader) Read(p []byte) (int, error) {
 func (r *Reader) Close() error {
 	if r.err == nil {
 		r.err = errors.New("storage: read after Close")
+		r.end(nil)
 	}
 	return r.body.close()
+}
+
+// end ends the observation of the Get, once.
+func (r *Reader) end(err error) {
+	if err == io.EOF {
+		err = nil
+	}
+	r.ob.end(err, r.read, 0)
+	r.ob = observation{}
 }
 
 // Get opens the object for reading, streaming it (memory does not grow with
@@ -88,12 +102,18 @@ func (r *Reader) Close() error {
 // pinned with If-Match to the ETag first seen, up to the client's retry
 // attempts in a row without progress; if the object changed meanwhile,
 // Read fails with ErrPreconditionFailed.
-func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (*Reader, error) {
+func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (_ *Reader, err error) {
 	const op = "Get"
+	ctx, ob := s.begin(ctx, op, src)
+	defer func() {
+		if err != nil {
+			ob.end(err, 0, 0)
+		}
+	}()
 	if opts == nil {
 		opts = &GetOptions{}
 	}
-	src, err := s.resolve(op, src, true)
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +156,7 @@ func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (*Reader,
 		}
 	}
 	exp := expect(out, whole && verifyReads.Load(), st.end-st.off)
-	return &Reader{Info: info, Length: st.end - st.off, body: st, v: newVerifier(exp)}, nil
+	return &Reader{Info: info, Length: st.end - st.off, body: st, v: newVerifier(exp), ob: ob}, nil
 }
 
 // verifyReads turns the checksum part of read verification off in the
@@ -215,6 +235,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		if st.failures >= st.s.maxAttempts() {
 			return n, opError(st.ctx, st.op, st.name, err)
 		}
+		st.s.event(st.ctx, Event{Kind: EventRetry, Request: "GetObject", Attempt: st.failures + 1, Err: err})
 		if n > 0 {
 			return n, nil
 		}
@@ -273,6 +294,7 @@ func (st *stream) close() error {
 
 // corrupt builds the ErrCorrupt error of a body that failed verification.
 func (st *stream) corrupt(err error) error {
+	st.s.event(st.ctx, Event{Kind: EventCorrupt, Request: "GetObject", Err: err})
 	return &Error{Op: st.op, Name: st.name, Err: err, kinds: []error{ErrCorrupt}}
 }
 
@@ -308,9 +330,12 @@ const copyBufSize = 256 << 10
 // streams at once, while the first GET goes on from the start. Every range
 // is pinned to the first ETag (If-Match), so if the object changes during
 // the download Read fails. Broken connections are resumed as for Get.
-func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadata, error) {
+func (s *Storage) Read(ctx context.Context, src Name, localPath string) (_ Metadata, err error) {
 	const op = "Read"
-	src, err := s.resolve(op, src, true)
+	ctx, ob := s.begin(ctx, op, src)
+	var size int64
+	defer func() { ob.end(err, size, 0) }()
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return nil, err
 	}
@@ -350,6 +375,7 @@ func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadat
 		}
 	}
 	done = true
+	size = info.Size
 	return info.Metadata, nil
 }
 

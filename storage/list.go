@@ -45,9 +45,13 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 		err = inputError(op, n, ErrInvalidConfig, "PageSize %d is not 0 to 1000", opts.PageSize)
 	}
 	if err != nil {
+		_, ob := s.begin(ctx, op, Name{Bucket: bucket, Key: prefix})
+		ob.end(err, 0, 0)
 		return seqerr.Fail[Info](err)
 	}
-	return seqerr.New(func(yield func(Info) bool) error {
+	return seqerr.New(func(yield func(Info) bool) (err error) {
+		ctx, ob := s.begin(ctx, op, n)
+		defer func() { ob.end(err, 0, 0) }()
 		in := &s3.ListObjectsV2Input{
 			Bucket:       &n.Bucket,
 			Prefix:       &prefix,
@@ -189,8 +193,10 @@ func (e *BatchError) Unwrap() []error {
 // errors. Keys that fail (invalid, refused by the server, or in a request
 // that failed) are reported in a *BatchError, each with its reason; the
 // others are deleted. A cancelled context stops it and is returned.
-func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) error {
+func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) (err error) {
 	const op = "DeleteMany"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return err

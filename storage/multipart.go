@@ -368,6 +368,7 @@ func (u *upload) create(ctx context.Context, cl *cleaner, useSums bool) (string,
 			return "", opError(ctx, u.op, u.dst, err)
 		}
 		log.Info("storage: retrying CreateMultipartUpload after an ambiguous failure", "op", u.op, "name", u.dst.String(), "attempt", i+1, "error", err)
+		u.s.event(ctx, Event{Kind: EventRetry, Request: "CreateMultipartUpload", Attempt: i + 1, Err: err})
 	}
 }
 

@@ -89,11 +89,13 @@ type upload struct {
 }
 
 // put is the one upload path: Put, Write, SetFrom and Writer call it.
-func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opts *PutOptions) (Info, error) {
+func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opts *PutOptions) (info Info, err error) {
+	ctx, ob := s.begin(ctx, op, dst)
+	defer func() { ob.end(err, 0, info.Size) }()
 	if opts == nil {
 		opts = &PutOptions{}
 	}
-	dst, err := s.resolve(op, dst, true)
+	dst, err = s.resolve(op, dst, true)
 	if err != nil {
 		return Info{}, err
 	}
@@ -661,6 +663,7 @@ func (s *Storage) exactlyOnce(ctx context.Context, op string, n Name, cond write
 		}
 		v, stored, cerr := check(cctx, err)
 		log.Info("storage: resolved an ambiguous "+what, "op", op, "name", n.String(), "attempt", i, "error", err, "verdict", v.String(), "stored_etag", stored, "check_error", cerr)
+		s.event(ctx, Event{Kind: EventResolved, Request: what, Verdict: v.String(), Err: err})
 		switch v {
 		case verdictOurs:
 			return nil
@@ -677,6 +680,7 @@ func (s *Storage) exactlyOnce(ctx context.Context, op string, n Name, cond write
 				return opError(ctx, op, n, ctx.Err())
 			}
 			log.Info("storage: retrying "+what, "op", op, "name", n.String(), "attempt", i+1)
+			s.event(ctx, Event{Kind: EventRetry, Request: what, Attempt: i + 1, Err: err})
 			continue
 		}
 		cause := err

@@ -35,8 +35,10 @@ import (
 // An empty bucket means the default bucket. The first failure to list
 // stops the work; failures to abort are reported together, after the
 // others were tried.
-func (s *Storage) AbortUploads(ctx context.Context, bucket, prefix string, olderThan time.Duration) (int, error) {
+func (s *Storage) AbortUploads(ctx context.Context, bucket, prefix string, olderThan time.Duration) (_ int, err error) {
 	const op = "AbortUploads"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket, Key: prefix})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket, Key: prefix}, false)
 	if err != nil {
 		return 0, err
