@@ -183,6 +183,22 @@
 // global log or to stderr. Options.Concurrency is at most [MaxConcurrency]
 // and PartSize at most [MaxPartSize], so no setting can exhaust memory.
 //
+// # Observability and SDK middleware
+//
+// Options.Observer (an [Observer]; nil for none) is told when each
+// operation begins and ends, with its outcome ([Outcome]: "ok",
+// "not_found", "precondition_failed", ...) and the object bytes moved, and
+// of retries, writes resolved after a lost reply (with the verdict) and
+// corrupt bodies. Operations run with the context its Begin returns, so a
+// tracer's span there is the parent of the S3 requests' spans. Package
+// storage/s3otel builds one from OpenTelemetry (spans and metrics); it is
+// the only package that imports OpenTelemetry.
+//
+// Options.APIOptions adds SDK middleware (smithy-go's
+// func(*middleware.Stack) error) to every request, for the client
+// [OpenWith] builds as for one given to [New]. [Open] is [OpenWith]
+// without Options.
+//
 // # Errors
 //
 // Errors from a Storage are [*Error] values: the operation, the name, and
