@@ -61,7 +61,7 @@ func CheckKey(key string) error {
 	for _, r := range key {
 		if r < 0x20 || r == 0x7f {
 			// S3 stores them, but listings come back mangled or as XML
-			// that does not parse (see SERVERS.md).
+			// that does not parse (see docs/servers.md).
 			return fmt.Errorf("%w: key %q holds control character %U", ErrInvalidName, key, r)
 		}
 	}
