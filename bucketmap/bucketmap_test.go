@@ -105,22 +105,22 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		opts.ManyKeys = 1100
 	}
 	for _, k := range []string{"a//b", "a/./b", "a/../b"} {
-		// Some servers refuse or rewrite them (Caps.DotSegmentKeys), so
+		// Some servers refuse or rewrite them (Caps.NoDotSegmentKeys), so
 		// BucketMap refuses them everywhere (TestDotSegmentsAreRefused).
 		opts.UnsupportedKeys[k] = "BucketMap refuses //, /./ and /../ in object names"
 	}
-	if !tg.Caps.FileAndDirKeys {
+	if tg.Caps.NoKeyBesideSubkeys {
 		// These tests store a key and keys below it ("a" and "a/b").
 		for _, name := range []string{"Listing/Order", "PrefixLister/Prefixes", "PrefixLister/BreakEarly", "WithPrefix/Isolation"} {
-			opts.Skip[name] = tg.Name + ` keeps objects as files, so keys "a" and "a/b" cannot both exist (Caps.FileAndDirKeys)`
+			opts.Skip[name] = tg.Name + ` keeps objects as files, so keys "a" and "a/b" cannot both exist (Caps.NoKeyBesideSubkeys)`
 		}
 	}
-	if !tg.Caps.AtomicConditionalWrites {
+	if tg.Caps.NonAtomicConditionalWrites {
 		opts.Skip["Versioned/Counter"] = tg.Name + " does not make concurrent conditional writes atomic: it lost an increment of 400 under 8 writers"
 	}
-	if !tg.Caps.ConditionalDelete {
-		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " ignores If-Match on DELETE and deletes anyway (SERVERS.md)"
-	} else if !tg.Caps.ConditionalDeleteMissing {
+	if tg.Caps.IgnoresDeleteIfMatch {
+		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " ignores If-Match on DELETE and deletes anyway (docs/servers.md)"
+	} else if tg.Caps.DeletesMissingWithIfMatch {
 		opts.Skip["Versioned/CompareAndDelete"] = tg.Name + " answers success to a DELETE with If-Match on a missing key"
 	}
 	return opts

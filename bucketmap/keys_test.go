@@ -188,7 +188,7 @@ func TestKeyEqualToPrefixIsNotAKey(t *testing.T) {
 		m := newMap(t, tg, nil, nil)
 		want := []string{"x"}
 		objects := []string{"t", "tx"}
-		if tg.Caps.FileAndDirKeys {
+		if !tg.Caps.NoKeyBesideSubkeys {
 			objects = append(objects, "t/x")
 			want = []string{"/x", "x"}
 		}

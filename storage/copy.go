@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -15,8 +16,10 @@ import (
 
 // Copy copies src to dst on the server. The destination's user metadata
 // comes from h when h holds any "x-amz-meta-*" header, otherwise from the
-// source; Content-Type and the other standard headers of the source survive
-// either way, unless h gives new values. Objects larger than
+// source, byte for byte (values another client wrote are never decoded and
+// re-encoded on the way). Content-Type and the other standard headers of
+// the source survive either way, unless h gives new values; so do the
+// source's storage class and server-side encryption. Objects larger than
 // Options.CopyThreshold (default 5 GiB) are copied in parts.
 func (s *Storage) Copy(ctx context.Context, src, dst Name, h Headers) error {
 	return s.copy(ctx, "Copy", src, dst, h, false)
@@ -30,8 +33,19 @@ func (s *Storage) UpdateMetadata(ctx context.Context, n Name, h Headers) error {
 	return s.copy(ctx, "UpdateMetadata", n, n, h, true)
 }
 
+// contentHeaders are the standard headers a CopyObject with the COPY
+// metadata directive takes from the source and ignores in the request.
+var contentHeaders = []string{hContentType, hCacheControl, hContentDisposition, hContentEncoding, hContentLanguage, hExpires}
+
 // copy does Copy and UpdateMetadata. With replaceMeta, the user metadata
 // is h's even when h holds none.
+//
+// When the source's metadata and content headers go over unchanged, a
+// single CopyObject uses the COPY directive: the server copies them, so
+// they arrive exactly as stored. Otherwise (new metadata or content
+// headers, a copy onto itself, which S3 refuses with COPY, or a copy in
+// parts) every header is sent: the source's metadata as the server gave
+// it in HEAD, raw, and its standard headers, with h's on top.
 func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) error {
 	src, err := s.resolve(op, src, true)
 	if err != nil {
@@ -45,69 +59,45 @@ func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers,
 	if err != nil {
 		return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
 	}
-	info, err := s.Stat(ctx, src)
+	head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &src.Bucket, Key: &src.Key})
 	if err != nil {
-		return renameOp(err, op)
+		return opError(ctx, op, src, err)
 	}
-	// The destination gets every header, always with REPLACE: the
-	// source's standard headers, then h's; the metadata as documented.
+	info := headInfo(src, head)
+	inParts := info.Size > s.opts.CopyThreshold
+	keepSource := !given.hasMeta && !replaceMeta &&
+		!slices.ContainsFunc(contentHeaders, func(name string) bool { _, ok := given.system[name]; return ok })
+	serverCopies := keepSource && src != dst && !inParts
+
 	want := attrs{system: map[string]string{}, meta: given.meta}
 	for _, name := range systemHeaders {
-		if v, ok := info.Headers[name]; ok {
+		if v, ok := info.Headers[name]; ok && (!serverCopies || !slices.Contains(contentHeaders, name)) {
 			want.system[name] = v
 		}
 	}
 	maps.Copy(want.system, given.system)
-	if !given.hasMeta && !replaceMeta {
-		var err error
-		if want, err = withSourceMeta(want, info.Metadata); err != nil {
-			return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
-		}
+	if !given.hasMeta && !replaceMeta && !serverCopies {
+		want.meta = head.Metadata // raw, as stored
+	}
+	if inParts {
+		return opError(ctx, op, dst, s.copyParts(ctx, src, dst, info, want))
 	}
 	source := copySource(src)
-	if info.Size > s.opts.CopyThreshold {
-		err = s.copyParts(ctx, src, dst, info, want)
-	} else {
-		_, err = s.client.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket:               &dst.Bucket,
-			Key:                  &dst.Key,
-			CopySource:           &source,
-			CopySourceIfMatch:    &info.ETag,
-			MetadataDirective:    types.MetadataDirectiveReplace,
-			Metadata:             want.meta,
-			ContentType:          want.str(hContentType),
-			CacheControl:         want.str(hCacheControl),
-			ContentDisposition:   want.str(hContentDisposition),
-			ContentEncoding:      want.str(hContentEncoding),
-			ContentLanguage:      want.str(hContentLanguage),
-			Expires:              want.expires(),
-			StorageClass:         want.storageClass(),
-			ServerSideEncryption: want.sse(),
-			SSEKMSKeyId:          want.str(hSSEKMSKeyID),
-			Tagging:              want.str(hTagging),
-			TaggingDirective:     taggingDirective(want),
-			ACL:                  want.acl(),
-		})
+	in := &s3.CopyObjectInput{
+		Bucket:            &dst.Bucket,
+		Key:               &dst.Key,
+		CopySource:        &source,
+		CopySourceIfMatch: &info.ETag,
+		MetadataDirective: types.MetadataDirectiveReplace,
 	}
+	if serverCopies {
+		in.MetadataDirective = types.MetadataDirectiveCopy
+	}
+	if err := want.copyObjectInput(in); err != nil {
+		return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
+	}
+	_, err = s.client.CopyObject(ctx, in)
 	return opError(ctx, op, dst, err)
-}
-
-// withSourceMeta puts the source's metadata into a.
-func withSourceMeta(a attrs, md Metadata) (attrs, error) {
-	h := headersFromMetadata(md)
-	src, err := parseHeaders(h)
-	if err != nil {
-		return attrs{}, fmt.Errorf("the source's metadata: %w", err)
-	}
-	a.meta = src.meta
-	return a, nil
-}
-
-func taggingDirective(a attrs) types.TaggingDirective {
-	if _, ok := a.system[hTagging]; ok {
-		return types.TaggingDirectiveReplace
-	}
-	return ""
 }
 
 // copySource is the x-amz-copy-source value: "bucket/key" with the key
@@ -134,22 +124,11 @@ func copySource(n Name) string {
 // copyParts copies a large object with UploadPartCopy, Concurrency parts
 // at once, aborting the upload on any failure.
 func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs) (err error) {
-	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:               &dst.Bucket,
-		Key:                  &dst.Key,
-		Metadata:             want.meta,
-		ContentType:          want.str(hContentType),
-		CacheControl:         want.str(hCacheControl),
-		ContentDisposition:   want.str(hContentDisposition),
-		ContentEncoding:      want.str(hContentEncoding),
-		ContentLanguage:      want.str(hContentLanguage),
-		Expires:              want.expires(),
-		StorageClass:         want.storageClass(),
-		ServerSideEncryption: want.sse(),
-		SSEKMSKeyId:          want.str(hSSEKMSKeyID),
-		Tagging:              want.str(hTagging),
-		ACL:                  want.acl(),
-	})
+	in := &s3.CreateMultipartUploadInput{Bucket: &dst.Bucket, Key: &dst.Key}
+	if err := want.createMultipartUploadInput(in); err != nil {
+		return err
+	}
+	up, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -77,12 +77,28 @@
 //
 // Reads return [Metadata] keyed by lower-case "x-amz-meta-*" names, so
 // metadata read back equals the Headers written when those held only
-// metadata in lower case. Values that are not ASCII are sent as RFC 2047
-// encoded words, as S3 itself returns them, and decoded on the way back:
-// "Zürich" and "日本語" come back as they went.
+// metadata in lower case. A value is encoded on write only when it could
+// not otherwise be sent or read back: printable ASCII goes as it is
+// ("x=?y" included), so every client reads what was written. Values that
+// are not ASCII, that have spaces at either end (which HTTP trims), or that
+// hold an RFC 2047 encoded word themselves are sent as one base64 encoded
+// word ("=?UTF-8?b?...?="), as S3 itself returns non-ASCII metadata, and
+// decoded on the way back: "Zürich" and "日本語" come back as they went.
+//
+// Reads decode every RFC 2047 word in a value, whoever wrote it: a value
+// another client stored as "=?utf-8?q?a_b?=" reads as "a b". Other clients
+// see s3map's encoded values as they are stored; boto3 and the aws CLI
+// show the raw word, which Python turns back into the text with the
+// standard library:
+//
+//	from email.header import decode_header, make_header
+//	value = str(make_header(decode_header(raw)))
 //
 // [Storage.Copy] takes the destination's metadata from its headers when
-// they hold any x-amz-meta-*, and from the source otherwise;
+// they hold any x-amz-meta-*, and from the source otherwise: then the
+// server copies it (the COPY metadata directive), or s3map sends the
+// source's values as the server returned them, never decoded and
+// re-encoded, so metadata another client wrote arrives byte for byte.
 // [Storage.UpdateMetadata] replaces the metadata of an object in place.
 // Either way Content-Type and the other standard headers of the source
 // survive unless the headers give new ones.

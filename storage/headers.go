@@ -87,8 +87,8 @@ func parseHeaders(h Headers) (attrs, error) {
 			size += len(metaKey) + len(enc)
 			continue
 		}
-		if !slices.Contains(systemHeaders, lower) && lower != hTagging && lower != hACL {
-			return attrs{}, fmt.Errorf("%w: unknown header %q (want x-amz-meta-* or one of %s)", ErrInvalidHeader, name, strings.Join(append(slices.Clone(systemHeaders), hTagging, hACL), ", "))
+		if !slices.ContainsFunc(sdkHeaders, func(h sdkHeader) bool { return h.name == lower }) {
+			return attrs{}, fmt.Errorf("%w: unknown header %q (want x-amz-meta-* or one of %s)", ErrInvalidHeader, name, strings.Join(standardHeaderNames(), ", "))
 		}
 		if _, dup := a.system[lower]; dup {
 			return attrs{}, fmt.Errorf("%w: header %q given twice (names are case-insensitive)", ErrInvalidHeader, lower)
@@ -134,13 +134,15 @@ func checkSystemValue(name, value string) error {
 // how S3 itself returns non-ASCII metadata.
 //
 // Printable ASCII that would not come back as it is also goes encoded: a
-// value that looks like an encoded word ("=?"), and one with spaces at
-// either end, which HTTP trims.
+// value that decodeValue would change (one holding an encoded word such as
+// "=?utf-8?q?a?="), and one with spaces at either end, which HTTP trims.
+// Anything else ("x=?y" included) goes as it is, so that every client reads
+// the value the Go user wrote.
 func encodeValue(name, v string) (string, error) {
 	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
 		return "", fmt.Errorf("%w: metadata %q holds a control character", ErrInvalidHeader, name)
 	}
-	plain := isPrintableASCII(v) && !strings.Contains(v, "=?") && strings.TrimSpace(v) == v
+	plain := isPrintableASCII(v) && strings.TrimSpace(v) == v && decodeValue(v) == v
 	if plain {
 		return v, nil
 	}
@@ -202,7 +204,9 @@ func headersFromMetadata(md Metadata) Headers {
 }
 
 // The accessors below give the SDK's typed fields for the standard
-// headers; nil or "" when absent.
+// headers; nil or "" when absent. They serve Put until it goes through
+// putObjectInput and createMultipartUploadInput (headers_sdk.go), the one
+// mapping every other request uses.
 
 func (a attrs) str(name string) *string {
 	if v, ok := a.system[name]; ok {

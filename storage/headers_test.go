@@ -320,6 +320,18 @@ func TestEncodeValueAmbiguousASCII(t *testing.T) {
 	}
 }
 
+// A value is encoded only when it could not otherwise be sent or read
+// back: ASCII holding "=?" that is no encoded word goes as it is, so boto3
+// and the aws CLI read what the Go user wrote.
+func TestEncodeValueOnlyWhenNeeded(t *testing.T) {
+	for _, v := range []string{"x=?y", "=?", "a =? b ?= c", "=?UTF-8?X?bad?=", "=?klingon?Q?x?=", "?=x=?"} {
+		enc, err := encodeValue("x-amz-meta-v", v)
+		if err != nil || enc != v {
+			t.Errorf("encodeValue(%q) = %q, %v; want it as it is", v, enc, err)
+		}
+	}
+}
+
 // validFieldValue reports whether s can be an HTTP header value as it is:
 // no control characters but tab.
 func validFieldValue(s string) bool {

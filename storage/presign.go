@@ -63,19 +63,9 @@ func (s *Storage) PresignPut(ctx context.Context, n Name, ttl time.Duration, h H
 	if err != nil {
 		return PresignedRequest{}, &Error{Op: op, Name: n, Err: err, kinds: classifyInput(err)}
 	}
-	in := &s3.PutObjectInput{
-		Bucket:             &n.Bucket,
-		Key:                &n.Key,
-		Metadata:           a.metaOrNil(),
-		ContentType:        a.str(hContentType),
-		CacheControl:       a.str(hCacheControl),
-		ContentDisposition: a.str(hContentDisposition),
-		ContentEncoding:    a.str(hContentEncoding),
-		ContentLanguage:    a.str(hContentLanguage),
-		Expires:            a.expires(),
-		StorageClass:       a.storageClass(),
-		Tagging:            a.str(hTagging),
-		ACL:                a.acl(),
+	in := &s3.PutObjectInput{Bucket: &n.Bucket, Key: &n.Key}
+	if err := a.putObjectInput(in); err != nil {
+		return PresignedRequest{}, &Error{Op: op, Name: n, Err: err, kinds: classifyInput(err)}
 	}
 	req, err := s.presign.PresignPutObject(ctx, in, s3.WithPresignExpires(ttl))
 	if err != nil {

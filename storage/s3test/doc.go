@@ -52,14 +52,15 @@
 //	S3MAP_TEST_ENDPOINTS=minio=http://minioadmin:minioadmin@127.0.0.1:9000,versitygw=http://test:testtesttest@127.0.0.1:7070
 //
 // [ParseEndpoints] reads that form; a malformed entry fails the test
-// rather than being skipped. The name selects what the server is known to
-// lack ("minio", "versitygw"; any other name is taken to be a full S3):
-// [Caps] holds one flag per feature that not every test server has, and
-// [Target.Require] skips a test, saying why, where the feature is missing.
+// rather than being skipped. The name selects where the server is known to
+// depart from S3 ("minio", "versitygw", "moto"; any other name is taken to
+// be a full S3): [Caps] has one field per departure, whose zero value means
+// "behaves like S3", and [Target.SkipIf] skips a test, saying why, where
+// the server lacks what the test needs.
 //
 //	func TestRename(t *testing.T) {
 //		s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
-//			tg.Require(t, tg.Caps.UploadPartCopy, "UploadPartCopy")
+//			tg.SkipIf(t, tg.Caps.NoUploadPartCopy, "UploadPartCopy")
 //			// use tg.Storage ...
 //		})
 //	}

@@ -62,66 +62,92 @@ func ParseEndpoints(s string) ([]Endpoint, error) {
 	return eps, nil
 }
 
-// Caps are the S3 features a server has that not every test server has
-// (see SERVERS.md). A test that needs one skips, saying why, where it is
-// missing.
+// Caps says where a server departs from S3. The zero value means "behaves
+// like S3": each field names a departure, and a test that depends on the
+// behaviour skips, saying why, where the field is set (see
+// [Target.SkipIf]). The facts come from the project's CI servers and are
+// listed per server in docs/servers.md.
 type Caps struct {
-	// UploadPartCopy: multipart server-side copy.
-	UploadPartCopy bool
-	// GetIfMatch: GET answers 412 when If-Match does not match.
-	GetIfMatch bool
-	// AllStandardHeaders: Cache-Control, Content-Language and Expires are
-	// stored and returned.
-	AllStandardHeaders bool
-	// DotSegmentKeys: keys holding "//", "/./" or "/../" are stored as
-	// they are (MinIO refuses them, versitygw normalises them).
-	DotSegmentKeys bool
-	// MultipartIfNoneMatch: CompleteMultipartUpload honours If-None-Match.
-	MultipartIfNoneMatch bool
-	// DelimiterPaging: paged listings with a Delimiter do not repeat
-	// common prefixes.
-	DelimiterPaging bool
-	// MultipartETag: a multipart upload's ETag (from
-	// CompleteMultipartUpload) is the one HEAD and GET report later.
-	MultipartETag bool
-	// ConditionalDelete: DeleteObject with If-Match refuses another ETag
-	// (MinIO ignores the header and deletes).
-	ConditionalDelete bool
-	// ConditionalDeleteMissing: DeleteObject with If-Match on a missing key
-	// fails (versitygw answers 204).
-	ConditionalDeleteMissing bool
-	// AtomicConditionalWrites: concurrent PUTs with If-Match cannot both
+	// NoUploadPartCopy: no multipart server-side copy (UploadPartCopy).
+	// The in-process server answers 411.
+	NoUploadPartCopy bool
+	// IgnoresGetIfMatch: GET and HEAD ignore If-Match and answer 200 for
+	// another ETag instead of 412.
+	IgnoresGetIfMatch bool
+	// DropsStandardHeaders: Cache-Control, Content-Language and Expires
+	// are not stored (the in-process server).
+	DropsStandardHeaders bool
+	// NoDotSegmentKeys: keys holding "//", "/./" or "/../" are not stored
+	// as they are. MinIO refuses them (400 XMinioInvalidResourceName);
+	// versitygw normalises them, so "alice/../bob/x" writes "bob/x".
+	NoDotSegmentKeys bool
+	// IgnoresMultipartIfNoneMatch: CompleteMultipartUpload ignores
+	// If-None-Match "*" and overwrites an existing key.
+	IgnoresMultipartIfNoneMatch bool
+	// IgnoresMultipartIfMatch: CompleteMultipartUpload ignores If-Match
+	// and overwrites another ETag (moto 5.2.1: a stale 40 MB
+	// compare-and-swap overwrote another writer's value).
+	IgnoresMultipartIfMatch bool
+	// RepeatsDelimiterPrefixes: paged listings with a Delimiter repeat
+	// common prefixes across pages (storage.Storage.List skips the
+	// repeats).
+	RepeatsDelimiterPrefixes bool
+	// MultipartETagDiffers: the ETag CompleteMultipartUpload answers is
+	// not the one HEAD and GET report later.
+	MultipartETagDiffers bool
+	// IgnoresDeleteIfMatch: DeleteObject ignores If-Match and deletes
+	// whatever ETag the object has (MinIO).
+	IgnoresDeleteIfMatch bool
+	// DeletesMissingWithIfMatch: DeleteObject with If-Match on a missing
+	// key answers 204 instead of 404 (versitygw; MinIO, which ignores the
+	// header).
+	DeletesMissingWithIfMatch bool
+	// NonAtomicConditionalWrites: concurrent PUTs with If-Match can both
 	// succeed on one ETag. moto 5.2.1 lost 1 of 400 increments under
 	// 8 concurrent writers (kvtest's Counter), so it is taken to check the
 	// condition and write without a lock between.
-	AtomicConditionalWrites bool
-	// FileAndDirKeys: a key "a" and a key "a/b" can both exist. Servers
-	// that keep objects as files cannot: versitygw answers 409
+	NonAtomicConditionalWrites bool
+	// NoKeyBesideSubkeys: a key "a" and a key "a/b" cannot both exist.
+	// Servers that keep objects as files cannot: versitygw answers 409
 	// ObjectParentIsFile, and MinIO stores the second write but no longer
 	// lists one of the two.
-	FileAndDirKeys bool
+	NoKeyBesideSubkeys bool
 }
 
-// capsOf returns the known capabilities of a server by its name; a name
-// not known is taken to be a full S3.
+// capsOf returns the known departures of a server from S3 by its name; a
+// name not known is taken to be a full S3.
 func capsOf(name string) Caps {
-	all := Caps{true, true, true, true, true, true, true, true, true, true, true}
 	switch strings.ToLower(name) {
 	case InProcess:
-		return Caps{ConditionalDelete: true, ConditionalDeleteMissing: true, AtomicConditionalWrites: true, FileAndDirKeys: true}
+		return Caps{
+			NoUploadPartCopy:            true,
+			IgnoresGetIfMatch:           true,
+			DropsStandardHeaders:        true,
+			IgnoresMultipartIfNoneMatch: true,
+			IgnoresMultipartIfMatch:     true,
+			RepeatsDelimiterPrefixes:    true,
+			MultipartETagDiffers:        true,
+		}
 	case "minio":
-		all.DotSegmentKeys = false
-		all.FileAndDirKeys = false
-		all.ConditionalDelete = false
-		all.ConditionalDeleteMissing = false
+		return Caps{
+			NoDotSegmentKeys:          true,
+			IgnoresDeleteIfMatch:      true,
+			DeletesMissingWithIfMatch: true,
+			NoKeyBesideSubkeys:        true,
+		}
 	case "moto":
-		all.AtomicConditionalWrites = false
+		return Caps{
+			IgnoresMultipartIfMatch:    true,
+			NonAtomicConditionalWrites: true,
+		}
 	case "versitygw":
-		all.DotSegmentKeys = false
-		all.FileAndDirKeys = false
-		all.ConditionalDeleteMissing = false
+		return Caps{
+			NoDotSegmentKeys:          true,
+			DeletesMissingWithIfMatch: true,
+			NoKeyBesideSubkeys:        true,
+		}
 	}
-	return all
+	return Caps{}
 }
 
 // InProcess is the Target name of the in-process server.
@@ -134,14 +160,18 @@ type Target struct {
 	Config storage.Config
 	// Storage is connected with Config.
 	Storage *storage.Storage
-	Caps    Caps
+	// Caps says where the server departs from S3.
+	Caps Caps
 }
 
-// Require skips the test, saying why, unless the target has the feature.
-func (tg *Target) Require(t testing.TB, has bool, feature string) {
+// SkipIf skips the test, saying why, if lacks is true: pass the Caps field
+// that names the departure, and the feature the test needs.
+//
+//	tg.SkipIf(t, tg.Caps.NoUploadPartCopy, "UploadPartCopy")
+func (tg *Target) SkipIf(t testing.TB, lacks bool, feature string) {
 	t.Helper()
-	if !has {
-		t.Skipf("%s lacks %s (see SERVERS.md)", tg.Name, feature)
+	if lacks {
+		t.Skipf("%s lacks %s (see docs/servers.md)", tg.Name, feature)
 	}
 }
 
