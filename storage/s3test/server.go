@@ -1,12 +1,14 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -29,10 +31,8 @@ const (
 // Server is an in-process, in-memory S3 server on 127.0.0.1, for tests and
 // examples, as httptest.Server is for HTTP. It is built on gofakes3 with
 // its s3mem backend, corrected where the library relies on S3 behaviour
-// gofakes3 lacks (a CopyObject with REPLACE keeps only the metadata it
-// names, and an overwrite drops the old object's metadata) and where
-// DeleteObject ignores If-Match. Limits that remain: no UploadPartCopy, GET If-Match ignored,
-// Cache-Control, Content-Language and Expires not stored.
+// gofakes3 lacks; the package documentation lists the corrections and the
+// limits that remain.
 type Server struct {
 	// URL is the server's base URL, "http://127.0.0.1:port".
 	URL string
@@ -108,6 +108,11 @@ type metaFix struct {
 
 	writes sync.Mutex // one write at a time, so the old metadata read stays true
 
+	completes sync.Mutex // held around each CompleteMultipartUpload request
+	// completing is the CompleteMultipartUpload being served, or nil;
+	// guarded by writes.
+	completing *completing
+
 	copies sync.Mutex // held around each copy request
 	// named holds the x-amz-meta-* headers of the REPLACE copy being
 	// served, canonical form; nil for a COPY.
@@ -118,14 +123,30 @@ type metaFix struct {
 // header, so no real value equals it.
 const tombstone = "\x00s3test-dropped"
 
-// wrap serves copy requests one at a time, noting the metadata they name.
+// wrap corrects, around gofakes3's handler, what it cannot correct in the
+// backend: copy requests are served one at a time, noting the metadata
+// they name; DeleteObject, GET and HEAD honour If-Match; and
+// CompleteMultipartUpload honours its conditions and answers the ETag
+// HEAD and GET report later.
 func (b *metaFix) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete && r.Header.Get("If-Match") != "" {
+		q := r.URL.Query()
+		switch {
+		case r.Method == http.MethodDelete && r.Header.Get("If-Match") != "" && !q.Has("uploadId"):
 			b.conditionalDelete(w, r, next)
 			return
+		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("If-Match") != "":
+			iw := &ifMatchWriter{ResponseWriter: w, ifMatch: r.Header.Get("If-Match")}
+			next.ServeHTTP(iw, r)
+			if !iw.decided { // a HEAD reply without WriteHeader: 200
+				iw.WriteHeader(http.StatusOK)
+			}
+			return
+		case r.Method == http.MethodPost && q.Has("uploadId"):
+			b.complete(w, r, next)
+			return
 		}
-		isCopy := r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && r.URL.Query().Get("uploadId") == ""
+		isCopy := r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && !q.Has("uploadId")
 		if !isCopy {
 			next.ServeHTTP(w, r)
 			return
@@ -150,17 +171,142 @@ func (b *metaFix) wrap(next http.Handler) http.Handler {
 func (b *metaFix) conditionalDelete(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	b.writes.Lock()
 	defer b.writes.Unlock()
-	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	bucket, key := bucketKey(r)
 	obj, err := b.Backend.HeadObject(bucket, key)
 	if err != nil {
 		writeError(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
-	if strings.Trim(r.Header.Get("If-Match"), `"`) != hex.EncodeToString(obj.Hash) {
+	if !etagMatches(r.Header.Get("If-Match"), hex.EncodeToString(obj.Hash)) {
 		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
 		return
 	}
 	next.ServeHTTP(w, r)
+}
+
+// bucketKey splits a path-style request's path.
+func bucketKey(r *http.Request) (bucket, key string) {
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	return bucket, key
+}
+
+// etagMatches reports whether an If-Match header value (one ETag or "*")
+// matches the ETag etag, quoted or not.
+func etagMatches(ifMatch, etag string) bool {
+	ifMatch = strings.TrimSpace(ifMatch)
+	return ifMatch == "*" || strings.Trim(ifMatch, `"`) == strings.Trim(etag, `"`)
+}
+
+// ifMatchWriter turns a GET or HEAD reply for an object whose ETag does
+// not match If-Match into 412 PreconditionFailed, as S3 answers (gofakes3
+// ignores If-Match on reads). It decides on the ETag of the object gofakes3
+// actually serves, so no lock is needed. A missing key stays 404.
+type ifMatchWriter struct {
+	http.ResponseWriter
+	ifMatch string
+	decided bool
+	refused bool
+}
+
+func (w *ifMatchWriter) WriteHeader(code int) {
+	if w.decided {
+		return
+	}
+	w.decided = true
+	if (code < 300 || code == http.StatusNotModified) && !etagMatches(w.ifMatch, w.Header().Get("ETag")) {
+		w.refused = true
+		h := w.Header()
+		for k := range h {
+			delete(h, k)
+		}
+		writeError(w.ResponseWriter, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *ifMatchWriter) Write(p []byte) (int, error) {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.refused {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// completing is the CompleteMultipartUpload being served (one at a time):
+// gofakes3 stores the object through the backend's PutObject without the
+// request's conditions, so PutObject takes them from here, and notes the
+// stored object's MD5 for the reply.
+type completing struct {
+	bucket, key string
+	conditions  *gofakes3.PutConditions // nil: none
+	hash        []byte                  // set by PutObject once stored
+}
+
+// complete serves a CompleteMultipartUpload: it honours If-Match (404 for
+// a missing key, 412 for another ETag) and If-None-Match "*" (412 if the
+// key exists), which gofakes3 ignores, and answers as ETag the MD5 of the
+// whole object, the ETag HEAD, GET and listings report for it (gofakes3
+// answers S3's MD5-of-parts form, which it then never reports again).
+func (b *metaFix) complete(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	b.completes.Lock()
+	defer b.completes.Unlock()
+	c := &completing{}
+	c.bucket, c.key = bucketKey(r)
+	if v := r.Header.Get("If-Match"); v != "" {
+		c.conditions = &gofakes3.PutConditions{IfMatch: &v}
+	}
+	if v := r.Header.Get("If-None-Match"); v != "" {
+		if c.conditions == nil {
+			c.conditions = &gofakes3.PutConditions{}
+		}
+		c.conditions.IfNoneMatch = &v
+	}
+	b.writes.Lock()
+	b.completing = c
+	b.writes.Unlock()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	next.ServeHTTP(rec, r)
+	b.writes.Lock()
+	b.completing = nil
+	b.writes.Unlock()
+
+	body := rec.body.Bytes()
+	if rec.status == http.StatusOK && c.hash != nil {
+		body = etagElement.ReplaceAll(body, []byte("<ETag>&#34;"+hex.EncodeToString(c.hash)+"&#34;</ETag>"))
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.status)
+	w.Write(body)
+}
+
+var etagElement = regexp.MustCompile(`<ETag>[^<]*</ETag>`)
+
+// recorder keeps a small reply (CompleteMultipartUpload's XML) to be
+// rewritten before it is sent.
+type recorder struct {
+	header  http.Header
+	status  int
+	written bool
+	body    bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.written {
+		r.status, r.written = code, true
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.written = true
+	return r.body.Write(p)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
@@ -195,12 +341,33 @@ func strip(o *gofakes3.Object, err error) (*gofakes3.Object, error) {
 	return o, err
 }
 
-// PutObject stores the object with exactly the metadata given.
+// PutObject stores the object with exactly the metadata given. With
+// If-Match on a missing key it answers 404 NoSuchKey, as S3 does (s3mem
+// answers 412). Called by a CompleteMultipartUpload being served (gofakes3
+// passes the assembled object as a *bytes.Reader, a PUT's body never is
+// one), it applies that request's conditions and notes the stored MD5.
 func (b *metaFix) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
 	b.writes.Lock()
 	defer b.writes.Unlock()
+	c := b.completing
+	if _, assembled := input.(*bytes.Reader); !assembled || c == nil || c.bucket != bucket || c.key != key {
+		c = nil
+	} else if conditions == nil {
+		conditions = c.conditions
+	}
+	if conditions != nil && conditions.IfMatch != nil {
+		if _, err := b.Backend.HeadObject(bucket, key); gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
+			return gofakes3.PutObjectResult{}, gofakes3.KeyNotFound(key)
+		}
+	}
 	b.dropOld(bucket, key, meta)
-	return b.Backend.PutObject(bucket, key, meta, input, size, conditions)
+	res, err := b.Backend.PutObject(bucket, key, meta, input, size, conditions)
+	if err == nil && c != nil {
+		if obj, herr := b.Backend.HeadObject(bucket, key); herr == nil {
+			c.hash = obj.Hash
+		}
+	}
+	return res, err
 }
 
 // CopyObject drops the merged-in user metadata of a REPLACE copy. It runs

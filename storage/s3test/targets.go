@@ -28,20 +28,23 @@ type Endpoint struct {
 
 // ParseEndpoints parses EnvEndpoints' form. Every URL must be http or
 // https, with a host and "user:password" credentials; names must be unique.
+// Its errors name the entry by its name or position and never quote a
+// URL, so they never show a password.
 func ParseEndpoints(s string) ([]Endpoint, error) {
 	var eps []Endpoint
-	for _, entry := range strings.Split(s, ",") {
+	for i, entry := range strings.Split(s, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
 		name, raw, ok := strings.Cut(entry, "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("s3test: %s entry %q is not name=url", EnvEndpoints, entry)
+		if !ok || name == "" || strings.ContainsAny(name, ":/@") {
+			return nil, fmt.Errorf("s3test: %s entry %d is not name=url", EnvEndpoints, i+1)
 		}
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("s3test: %s entry %q: %v", EnvEndpoints, name, err)
+			// url.Parse's errors quote the URL, password included.
+			return nil, fmt.Errorf("s3test: %s entry %q: not a URL; want http(s)://user:password@host:port", EnvEndpoints, name)
 		}
 		pass, hasPass := u.User.Password()
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User.Username() == "" || !hasPass {
@@ -120,13 +123,9 @@ func capsOf(name string) Caps {
 	switch strings.ToLower(name) {
 	case InProcess:
 		return Caps{
-			NoUploadPartCopy:            true,
-			IgnoresGetIfMatch:           true,
-			DropsStandardHeaders:        true,
-			IgnoresMultipartIfNoneMatch: true,
-			IgnoresMultipartIfMatch:     true,
-			RepeatsDelimiterPrefixes:    true,
-			MultipartETagDiffers:        true,
+			NoUploadPartCopy:         true,
+			DropsStandardHeaders:     true,
+			RepeatsDelimiterPrefixes: true,
 		}
 	case "minio":
 		return Caps{
@@ -173,6 +172,40 @@ func (tg *Target) SkipIf(t testing.TB, lacks bool, feature string) {
 	if lacks {
 		t.Skipf("%s lacks %s (see docs/servers.md)", tg.Name, feature)
 	}
+}
+
+// WithFaults returns a copy of the target whose Config and Storage reach
+// the same server, bucket and credentials through a [Proxy] of inj, which
+// is closed when the test ends. The target itself stays fault-free, for
+// checking what the server holds.
+//
+//	inj := s3test.NewInjector(&s3test.FaultOptions{Rate: 0.05, Seed: 1})
+//	ftg := tg.WithFaults(t, inj)
+//	// use ftg.Storage or storage.Open(ctx, ftg.Config) ...
+func (tg *Target) WithFaults(t testing.TB, inj *Injector) *Target {
+	t.Helper()
+	endpoint := tg.Config.Endpoint
+	if !strings.Contains(endpoint, "://") {
+		if tg.Config.TLS == nil || *tg.Config.TLS {
+			endpoint = "https://" + endpoint
+		} else {
+			endpoint = "http://" + endpoint
+		}
+	}
+	p, err := inj.Proxy(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	cfg := tg.Config
+	cfg.Endpoint = p.URL
+	tls := false
+	cfg.TLS = &tls
+	st, err := storage.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("connecting to %s through the fault proxy: %v", tg.Name, err)
+	}
+	return &Target{Name: tg.Name, Config: cfg, Storage: st, Caps: tg.Caps}
 }
 
 // ForEach runs f as a subtest on the in-process server and on every server
