@@ -359,8 +359,11 @@ func TestMixedOperationsUnderFaults(t *testing.T) {
 			r.getOp(k)
 		}
 		st := inj.Stats()
-		t.Logf("%d operations in %v: %d requests, %d faults %v; %d check failures",
-			ops, time.Since(start).Round(time.Millisecond), st.Requests, st.Faults, st.ByKind, r.failures)
+		t.Logf("%d operations in %v: %d requests, %d faults %v; %d listings checked, %d failed; %d check failures",
+			ops, time.Since(start).Round(time.Millisecond), st.Requests, st.Faults, st.ByKind, r.listings, r.listErrs, r.failures)
+		if r.listings < 2 {
+			t.Errorf("only %d listings succeeded: listings were not tested", r.listings)
+		}
 		if err := clean.Clear(context.Background()); err != nil {
 			t.Error(err)
 		}
@@ -375,6 +378,8 @@ type mixedRun struct {
 	model    *model
 	op       string // the operation being checked, for messages
 	failures int
+	listings int // listings checked
+	listErrs int // listings that failed
 }
 
 // fail reports a broken guarantee on key (every key when "") and makes the
@@ -610,8 +615,10 @@ func (r *mixedRun) keysOp() {
 		listed = append(listed, k)
 	}
 	if err := errf(); err != nil {
+		r.listErrs++
 		return
 	}
+	r.listings++
 	for _, k := range listed {
 		if !slices.Contains(r.model.keys, k) {
 			r.fail("", "listed %q, a key never written", k)
