@@ -37,7 +37,8 @@
 // without I/O. New and Sub refuse a prefix with such a segment the same
 // way. The other noncharacters (U+FDD0 to U+FDEF, U+1FFFE, ...), U+FFFD,
 // C1 controls and unnormalised Unicode list back byte for byte on every
-// server tested.
+// server tested (docs/servers.md in the repository says what each server
+// does).
 //
 // A key equal to the map's prefix is not a key of the map: for
 // m.Sub("t"), the object "t" itself is neither listed, counted nor

@@ -30,13 +30,9 @@ func TestDotSegmentsAreRefused(t *testing.T) {
 		alice := m.Sub("alice/")
 		bad := []string{
 			"../bob/secret", "./bob", "x/../../bob/secret", "x/./y", "x/..", "x/.",
-			".", "..", "x//y", "x/", "/x", "//x",
+			".", "..", "x//y", "/x", "//x",
 		}
 		for _, key := range bad {
-			if key == "x/" {
-				// A trailing "/" is a key like any other.
-				continue
-			}
 			err := alice.Set(ctx, key, []byte("mallory"))
 			if !errors.Is(err, kv.ErrInvalidKey) {
 				t.Errorf("alice.Set(%q) = %v; want kv.ErrInvalidKey", key, err)
