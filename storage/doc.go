@@ -124,6 +124,33 @@
 //		// the caller gave up
 //	}
 //
+// # Verified reads
+//
+// Every body [Storage.Get] and [Storage.Read] return is checked against
+// its length and, where the server vouches for one, a digest: a
+// full-object x-amz-checksum-* value (CRC32C, CRC32, CRC64NVME, SHA1,
+// SHA256), asked for with checksum mode ENABLED, else the ETag when it is
+// the MD5 of the body (objects written in one part, without SSE-KMS or
+// SSE-C), else the length alone. Composite multipart checksums ("...-N")
+// cannot be checked on a whole body, and a checksum on a reply for part of
+// an object is not trusted. A body that fails is an error that errors.Is
+// [ErrCorrupt], never data: the [Reader]'s final Read returns it instead of
+// io.EOF, and Read leaves its target as it was. Objects other clients
+// wrote without a checksum are still checked for length and, where the
+// ETag is an MD5, for content. The SDK's own response validation is not
+// used (it would hash every body twice and fails valid ranges on some
+// servers). Which servers keep which checksums is written in verify.go.
+//
+// A connection that breaks in the middle of a body is resumed with a
+// ranged GET from the byte reached, pinned with If-Match to the ETag first
+// seen; the client's RetryMaxAttempts bounds the tries in a row without
+// progress. Read's first request is one whole-object GET (no HEAD): it
+// tells the size, the ETag and the checksum. Objects of at least
+// Options.ParallelReadThreshold bytes are also fetched in parallel byte
+// ranges, each pinned to that ETag, written in place with WriteAt; part
+// CRCs are combined into the whole object's. Memory stays at a few
+// buffers of 256 KiB per stream, whatever the size.
+//
 // # Iteration
 //
 // [Storage.List] returns an iterator and an error function. The loop yields

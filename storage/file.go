@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"mime"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 )
 
 // Write uploads the local file at localPath to dst. Headers starting with
@@ -57,60 +54,6 @@ func hasHeader(h Headers, name string) bool {
 		}
 	}
 	return false
-}
-
-// Read downloads src to the local file localPath, large objects in
-// parallel byte ranges, and returns the object's user metadata. It writes
-// to a temporary file beside localPath and renames it into place, so on any
-// failure or cancellation localPath is exactly as it was and no temporary
-// file remains. If the object changes during the download, Read fails
-// (every range is pinned to the ETag seen first).
-func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadata, error) {
-	const op = "Read"
-	src, err := s.resolve(op, src, true)
-	if err != nil {
-		return nil, err
-	}
-	info, err := s.Stat(ctx, src)
-	if err != nil {
-		return nil, renameOp(err, op)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(localPath), "."+filepath.Base(localPath)+".s3map-*.tmp")
-	if err != nil {
-		return nil, &Error{Op: op, Name: src, Err: err}
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	_, err = s.tm.DownloadObject(ctx, &transfermanager.DownloadObjectInput{
-		Bucket:   &src.Bucket,
-		Key:      &src.Key,
-		WriterAt: tmp,
-		IfMatch:  &info.ETag,
-	})
-	if err != nil {
-		return nil, opError(ctx, op, src, err)
-	}
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(localPath); err == nil {
-		mode = st.Mode().Perm()
-	}
-	for _, step := range []func() error{
-		func() error { return tmp.Chmod(mode) },
-		tmp.Sync,
-		tmp.Close,
-		func() error { return os.Rename(tmp.Name(), localPath) },
-	} {
-		if err := step(); err != nil {
-			return nil, &Error{Op: op, Name: src, Err: err}
-		}
-	}
-	done = true
-	return info.Metadata, nil
 }
 
 // renameOp relabels an *Error from a step of a larger operation.

@@ -3,14 +3,10 @@ package storage_test
 import (
 	"bytes"
 	"context"
-	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3map/s3map/storage"
@@ -79,42 +75,6 @@ func TestWriteContentTypeFromExtension(t *testing.T) {
 			if info.ContentType != want {
 				t.Errorf("%s: Content-Type %q; want %q", file, info.ContentType, want)
 			}
-		}
-	})
-}
-
-// A download that fails midway leaves the target as it was and no
-// temporary file.
-func TestReadFailureKeepsTarget(t *testing.T) {
-	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
-		ctx := context.Background()
-		data := randomBytes(t, 20<<20)
-		if _, err := tg.Storage.Put(ctx, storage.Name{Key: "r"}, bytes.NewReader(data), nil); err != nil {
-			t.Fatal(err)
-		}
-		var gets atomic.Int64
-		// Parts of 5 MiB: the third ranged GET fails.
-		failing := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
-			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-				if r.Method == http.MethodGet && r.Header.Get("Range") != "" && gets.Add(1) == 3 {
-					return nil, errors.New("injected failure")
-				}
-				return next.RoundTrip(r)
-			})
-		}, &storage.Options{PartSize: 5 << 20, Concurrency: 1})
-		o := failing.Client().Options()
-		o.RetryMaxAttempts = 1
-		failing, _ = storage.New(s3.New(o), &storage.Options{DefaultBucket: tg.Config.DefaultBucket, PartSize: 5 << 20, Concurrency: 1})
-		dir := t.TempDir()
-		target := writeFile(t, dir, "target", []byte("before"))
-		if _, err := failing.Read(ctx, storage.Name{Key: "r"}, target); err == nil {
-			t.Fatal("Read with a failing part succeeded")
-		}
-		if b, _ := os.ReadFile(target); string(b) != "before" {
-			t.Errorf("target holds %d bytes after a failed Read; want it unchanged", len(b))
-		}
-		if diff := cmp.Diff([]string{"target"}, dirNames(t, dir)); diff != "" {
-			t.Errorf("files beside the target after a failed Read (-want +got):\n%s", diff)
 		}
 	})
 }

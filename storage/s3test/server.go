@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"regexp"
@@ -57,7 +58,13 @@ func NewServer() *Server {
 	}
 	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
 	s := &Server{URL: "http://" + ln.Addr().String(), listener: ln}
-	s.srv = &http.Server{Handler: backend.wrap(faker.Server())}
+	s.srv = &http.Server{
+		Handler: backend.wrap(faker.Server()),
+		// net/http logs handler mistakes (gofakes3 writes a header twice
+		// when a client closes a body early) to the global log unless
+		// given a logger: the server prints nothing.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 	go s.srv.Serve(ln)
 	return s
 }
