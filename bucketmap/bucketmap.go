@@ -261,7 +261,8 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
+		// wrapErr: a body that failed verification is kv.ErrCorrupt.
+		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, wrapErr(err))
 	}
 	return buf.Bytes(), kv.Version(r.Info.ETag), true, nil
 }

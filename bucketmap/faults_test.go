@@ -648,8 +648,8 @@ func trim(v string) string {
 // A body cut short (with a matching Content-Length) or with one byte
 // changed, on Get, GetVersion, GetMany and NewReader, and through kv.Cache
 // and kv.Tiered: the read returns the true value (after a new request) or
-// an error that errors.Is kv.ErrCorrupt, never the damaged bytes; and no
-// layer keeps them.
+// an error that errors.Is kv.ErrCorrupt (storage.ErrCorrupt from a
+// NewReader's Read), never the damaged bytes; and no layer keeps them.
 func TestDamagedBodiesAreNeverValues(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := t.Context()
@@ -669,7 +669,10 @@ func TestDamagedBodiesAreNeverValues(t *testing.T) {
 			switch {
 			case err == nil && !bytes.Equal(v, truth[key]):
 				t.Errorf("%s(%s) returned damaged bytes with a nil error (%d bytes, want %d)", what, key, len(v), len(truth[key]))
-			case err != nil && !errors.Is(err, kv.ErrCorrupt) && !errors.Is(err, storage.ErrCorrupt):
+			case err != nil && what == "NewReader" && !errors.Is(err, storage.ErrCorrupt):
+				// A *storage.Reader's errors are storage's.
+				t.Errorf("%s(%s) = %v; want the value or storage.ErrCorrupt", what, key, err)
+			case err != nil && what != "NewReader" && !errors.Is(err, kv.ErrCorrupt):
 				t.Errorf("%s(%s) = %v; want the value or kv.ErrCorrupt", what, key, err)
 			}
 			if n := inj.Pending(); n != 0 {
