@@ -646,10 +646,11 @@ func trim(v string) string {
 }
 
 // A body cut short (with a matching Content-Length) or with one byte
-// changed, on Get, GetVersion, GetMany and NewReader, and through kv.Cache
-// and kv.Tiered: the read returns the true value (after a new request) or
-// an error that errors.Is kv.ErrCorrupt (storage.ErrCorrupt from a
-// NewReader's Read), never the damaged bytes; and no layer keeps them.
+// changed, on Get, GetVersion, GetIfChanged, GetMany, All and NewReader,
+// and through kv.Cache and kv.Tiered: the read returns the true value
+// (after a new request) or an error that errors.Is kv.ErrCorrupt
+// (storage.ErrCorrupt from a NewReader's Read), never the damaged bytes;
+// and no layer keeps them.
 func TestDamagedBodiesAreNeverValues(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := t.Context()
@@ -709,6 +710,24 @@ func TestDamagedBodiesAreNeverValues(t *testing.T) {
 						rd.Close()
 					}
 					check(t, "NewReader", key, v, err)
+
+					inj.Script("GetObject", kind)
+					v, _, changed, err := faulty.GetIfChanged(ctx, key, `"0123456789abcdef0123456789abcdef"`)
+					if err == nil && !changed {
+						t.Errorf("GetIfChanged(%s) with a stale version reports no change", key)
+					}
+					check(t, "GetIfChanged", key, v, err)
+
+					// All fetches "large", then "small": the fault hits
+					// the first.
+					inj.Script("GetObject", kind)
+					all, errf := faulty.All(ctx)
+					for k, v := range all {
+						if !bytes.Equal(v, truth[k]) {
+							t.Errorf("All yielded damaged bytes for %s", k)
+						}
+					}
+					check(t, "All", "large", truth["large"], errf())
 
 					cache := kv.NewCache(faulty, nil)
 					inj.Script("GetObject", kind)
