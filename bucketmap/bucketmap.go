@@ -28,8 +28,8 @@ type BucketMap struct {
 // Options tune a BucketMap. A nil *Options, and every zero field, means the
 // default.
 type Options struct {
-	// Concurrency bounds the requests in flight for one batch call
-	// (GetMany, SetMany) and the values All fetches ahead. Default 8.
+	// Concurrency bounds the values All fetches ahead. Default
+	// kv.BatchConcurrency, which also bounds GetMany and SetMany.
 	Concurrency int
 }
 
@@ -39,7 +39,7 @@ func (o *Options) withDefaults() Options {
 		r = *o
 	}
 	if r.Concurrency <= 0 {
-		r.Concurrency = 8
+		r.Concurrency = kv.BatchConcurrency
 	}
 	return r
 }

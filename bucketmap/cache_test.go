@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage/s3test"
 )
 
@@ -51,11 +51,11 @@ func TestCacheRevalidationMovesNoBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Unix(1_000_000, 0)
-		cache := kv.NewCache(m, &kv.CacheOptions{TTL: time.Minute, Now: func() time.Time { return now }})
+		memory := cache.New(m, &cache.Options{TTL: time.Minute, Now: func() time.Time { return now }})
 
 		read := func() []byte {
 			t.Helper()
-			v, err := cache.Get(ctx, "big")
+			v, err := memory.Get(ctx, "big")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestCacheRevalidationMovesNoBytes(t *testing.T) {
 		if gets.Load() != 2 || notModified.Load() != 1 || getBytes.Load() != 0 {
 			t.Errorf("revalidation: %d GETs in all, %d answered 304, %d body bytes; want 2, 1, 0", gets.Load(), notModified.Load(), getBytes.Load())
 		}
-		stats := cache.Stats()
+		stats := memory.Stats()
 		if stats.Revalidations != 1 || stats.BytesSaved != uint64(len(value)) {
 			t.Errorf("stats %+v; want 1 revalidation saving %d bytes", stats, len(value))
 		}

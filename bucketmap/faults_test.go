@@ -25,6 +25,8 @@ import (
 
 	"github.com/s3map/s3map/bucketmap"
 	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
+	"github.com/s3map/s3map/kv/zstd"
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3test"
 )
@@ -105,8 +107,8 @@ func appendTag(old []byte, exists bool, tag string) ([]byte, error) {
 var updateOptions = &kv.UpdateOptions{MaxAttempts: 1000, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 
 // 8 goroutines × 50 kv.Update calls on one key, at 7 % faults of every
-// kind, through BucketMap, kv.Typed(JSON) and kv.Compressed: each update
-// appends its tag, so the final value tells which were applied. An update
+// kind, through BucketMap, kv.Typed(JSON) and zstd.New (compressed): each
+// update appends its tag, so the final value tells which were applied. An update
 // that returned nil is applied exactly once; none is applied twice; one
 // that returned a conflict is not applied (an ErrOutcomeUnknown may or may
 // not be). Each writer's tags appear in its order.
@@ -145,12 +147,12 @@ func TestUpdateExactlyOnceUnderFaults(t *testing.T) {
 		{
 			"Compressed",
 			func(ctx context.Context, m kv.Store[[]byte], tag string) error {
-				return kv.UpdateWithOptions(ctx, kv.Compressed(m, nil), "counter", func(old []byte, exists bool) ([]byte, error) {
+				return kv.UpdateWithOptions(ctx, zstd.New(m, nil), "counter", func(old []byte, exists bool) ([]byte, error) {
 					return appendTag(old, exists, tag)
 				}, updateOptions)
 			},
 			func(ctx context.Context, m kv.Store[[]byte]) (appliedList, error) {
-				return decodeApplied(kv.Compressed(m, nil).Get(ctx, "counter"))
+				return decodeApplied(zstd.New(m, nil).Get(ctx, "counter"))
 			},
 		},
 	}
@@ -647,7 +649,7 @@ func trim(v string) string {
 
 // A body cut short (with a matching Content-Length) or with one byte
 // changed, on Get, GetVersion, GetIfChanged, GetMany, All and NewReader,
-// and through kv.Cache and kv.Tiered: the read returns the true value
+// and through cache.Cache and cache.Tiered: the read returns the true value
 // (after a new request) or an error that errors.Is kv.ErrCorrupt
 // (storage.ErrCorrupt from a NewReader's Read), never the damaged bytes;
 // and no layer keeps them.
@@ -729,16 +731,16 @@ func TestDamagedBodiesAreNeverValues(t *testing.T) {
 					}
 					check(t, "All", "large", truth["large"], errf())
 
-					cache := kv.NewCache(faulty, nil)
+					memory := cache.New(faulty, nil)
 					inj.Script("GetObject", kind)
-					v, err = cache.Get(ctx, key)
+					v, err = memory.Get(ctx, key)
 					check(t, "Cache.Get", key, v, err)
-					if v, err := cache.Get(ctx, key); err != nil || !bytes.Equal(v, truth[key]) {
+					if v, err := memory.Get(ctx, key); err != nil || !bytes.Equal(v, truth[key]) {
 						t.Errorf("Cache.Get(%s) after the fault = %d bytes, %v; want the value (the cache kept damaged bytes?)", key, len(v), err)
 					}
 
 					near := kv.NewMemory[[]byte]()
-					tier := kv.NewTiered(near, faulty, nil)
+					tier := cache.NewTiered(near, faulty, nil)
 					inj.Script("GetObject", kind)
 					v, err = tier.Get(ctx, key)
 					check(t, "Tiered.Get", key, v, err)

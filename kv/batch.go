@@ -9,12 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // BatchConcurrency is how many single calls GetMany, SetMany and
-// DeleteMany make at once on a store that is not a Batcher.
+// DeleteMany make at once on a store that is not a Batcher, and how many
+// values All reads ahead by default: the one concurrency default of this
+// module's map code (BucketMap's batches and All use it too).
 const BatchConcurrency = 16
 
 // BatchError reports the keys of a batch that failed, each with its own
@@ -88,15 +88,6 @@ func checkBatchKeysWith(op string, keys iter.Seq[string], check func(key string)
 	return nil
 }
 
-// keyCheckOf returns how s checks keys: its KeyChecker, or CheckKey with
-// no prefix.
-func keyCheckOf[V any](s Store[V]) func(key string) error {
-	if checker, ok := s.(KeyChecker); ok {
-		return checker.CheckKey
-	}
-	return func(key string) error { return CheckKey("", key) }
-}
-
 // keysOfMap yields the keys of m.
 func keysOfMap[V any](m map[string]V) iter.Seq[string] {
 	return maps.Keys(m)
@@ -110,7 +101,9 @@ func keysOfMap[V any](m map[string]V) iter.Seq[string] {
 // when s has none): invalid keys fail the whole batch with a *BatchError
 // naming each of them, before anything is read. When single reads fail, the error is a
 // *BatchError naming each failed key and the map holds the keys that were
-// read. A done context returns ctx.Err() as it is.
+// read. A context done before anything was read returns ctx.Err() as it
+// is; one done part way names each key not read in the *BatchError, with
+// the context's error (errors.Is(err, context.DeadlineExceeded) holds).
 func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]V, error) {
 	if b, ok := s.(Batcher[V]); ok {
 		return b.GetMany(ctx, keys)
@@ -138,9 +131,6 @@ func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]
 		mu.Unlock()
 		return nil
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if failed != nil {
 		return found, &BatchError{Op: "GetMany", Failed: failed}
 	}
@@ -154,7 +144,10 @@ func GetMany[V any](ctx context.Context, s Store[V], keys []string) (map[string]
 // when s has none): invalid keys fail the whole batch with a *BatchError
 // naming each of them, before anything is written. When single writes fail, the error is
 // a *BatchError naming each failed key; the other items were written. A
-// done context returns ctx.Err() as it is.
+// context done before anything was written returns ctx.Err() as it is;
+// one done part way (a deadline) gives a *BatchError naming every key not
+// known to be stored, each with the context's error, so the caller knows
+// which were stored and errors.Is(err, context.DeadlineExceeded) holds.
 func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
 	if b, ok := s.(Batcher[V]); ok {
 		return b.SetMany(ctx, items)
@@ -168,9 +161,6 @@ func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
 	failed := eachKey(ctx, slices.Collect(maps.Keys(items)), func(key string) error {
 		return s.Set(ctx, key, items[key])
 	})
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if failed != nil {
 		return &BatchError{Op: "SetMany", Failed: failed}
 	}
@@ -184,8 +174,9 @@ func SetMany[V any](ctx context.Context, s Store[V], items map[string]V) error {
 // Without a Batcher, keys are first checked with s's KeyChecker (CheckKey
 // when s has none): invalid keys fail the whole batch with a *BatchError
 // naming each of them, before anything is deleted. When single deletes fail, the error is
-// a *BatchError naming each failed key; the other keys were deleted. A done
-// context returns ctx.Err() as it is.
+// a *BatchError naming each failed key; the other keys were deleted. A
+// context done before anything was deleted returns ctx.Err() as it is; one
+// done part way names each key not deleted, with the context's error.
 func DeleteMany[V any](ctx context.Context, s Store[V], keys []string) error {
 	if b, ok := s.(Batcher[V]); ok {
 		return b.DeleteMany(ctx, keys)
@@ -199,9 +190,6 @@ func DeleteMany[V any](ctx context.Context, s Store[V], keys []string) error {
 	failed := eachKey(ctx, distinct(keys), func(key string) error {
 		return s.Delete(ctx, key)
 	})
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if failed != nil {
 		return &BatchError{Op: "DeleteMany", Failed: failed}
 	}
@@ -222,31 +210,43 @@ func distinct(keys []string) []string {
 }
 
 // eachKey calls do for every key, BatchConcurrency at a time, until ctx is
-// done. It returns each key's failure, or nil when none failed. One
-// failure does not stop the others.
+// done. It returns each key's failure, or nil when none failed: one
+// failure does not stop the others, and a key not started because ctx was
+// done fails with ctx's error.
 func eachKey(ctx context.Context, keys []string, do func(key string) error) map[string]error {
 	var (
 		mu     sync.Mutex
 		failed map[string]error
-		group  errgroup.Group
+		wg     sync.WaitGroup
 	)
-	group.SetLimit(BatchConcurrency)
-	for _, key := range keys {
-		if ctx.Err() != nil {
+	fail := func(key string, err error) {
+		mu.Lock()
+		if failed == nil {
+			failed = make(map[string]error)
+		}
+		failed[key] = err
+		mu.Unlock()
+	}
+	slots := make(chan struct{}, BatchConcurrency)
+	for i, key := range keys {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			for _, rest := range keys[i:] {
+				fail(rest, err)
+			}
 			break
 		}
-		group.Go(func() error {
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
 			if err := do(key); err != nil {
-				mu.Lock()
-				if failed == nil {
-					failed = make(map[string]error)
-				}
-				failed[key] = err
-				mu.Unlock()
+				fail(key, err)
 			}
-			return nil
-		})
+		}()
 	}
-	_ = group.Wait() // the functions report through failed, never here
+	wg.Wait()
 	return failed
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -209,4 +210,62 @@ func TestBatchError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blockingStore blocks Set of keys starting with "slow" until the
+// context is done, and calls onSet as each Set starts.
+type blockingStore struct {
+	kv.Store[[]byte] // a Memory, without its Batcher
+	onSet            func()
+}
+
+func (s blockingStore) Set(ctx context.Context, key string, v []byte) error {
+	s.onSet()
+	if strings.HasPrefix(key, "slow") {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Store.Set(ctx, key, v)
+}
+
+// TestSetManyCutShortNamesKeysNotStored: a context done part way through
+// a SetMany fallback gives a *BatchError naming exactly the keys that were
+// not stored (started or not), with the context's error reachable.
+func TestSetManyCutShortNamesKeysNotStored(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var started atomic.Int64
+	mem := kv.NewMemory[[]byte]()
+	s := blockingStore{Store: mem, onSet: func() {
+		if started.Add(1) == kv.BatchConcurrency {
+			cancel() // every slot taken: the rest never start
+		}
+	}}
+	items := map[string][]byte{}
+	for i := range 10 {
+		items[fmt.Sprintf("fast%02d", i)] = []byte("v")
+	}
+	for i := range 30 {
+		items[fmt.Sprintf("slow%02d", i)] = []byte("v")
+	}
+	err := kv.SetMany(ctx, s, items)
+	var batchErr *kv.BatchError
+	if !errors.As(err, &batchErr) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("SetMany cut short = %v; want a *BatchError that errors.Is context.Canceled", err)
+	}
+	stored := 0
+	for key := range items {
+		ok, _ := mem.Has(t.Context(), key)
+		_, named := batchErr.Failed[key]
+		if ok == named {
+			t.Errorf("key %q: stored %v, named in the BatchError %v; want exactly one", key, ok, named)
+		}
+		if ok {
+			stored++
+		}
+	}
+	if len(batchErr.Failed) < 30 {
+		t.Errorf("%d keys named; want at least the 30 slow ones", len(batchErr.Failed))
+	}
+	t.Logf("%d stored, %d named", stored, len(batchErr.Failed))
 }

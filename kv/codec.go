@@ -4,13 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"encoding/json"
-	"errors"
 )
-
-// ErrCorrupt reports a stored value that a layer cannot turn back into what
-// was written: Typed's codec refused it, or Compressed found a damaged or
-// oversized frame. The error names the key and wraps the cause.
-var ErrCorrupt = errors.New("kv: stored value does not decode")
 
 // Codec turns values of type V into bytes and back. Typed uses one to keep
 // values of type V in a Store[[]byte]. A Codec is safe for concurrent use.

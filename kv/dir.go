@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/s3map/s3map/internal/seqerr"
 )
 
 // DirOptions tunes NewDir. A nil *DirOptions means the defaults.
@@ -258,29 +260,24 @@ func (d *Dir) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // KeysWithPrefix yields every key that starts with prefix, in byte-wise
 // order. It walks only the directory that the prefix's last '/' leads to.
 func (d *Dir) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	var failure rangeFailure
-	seq := func(yield func(string) bool) {
-		failure.set(nil)
+	return seqerr.New(func(yield func(string) bool) error {
 		if err := CheckPrefix(prefix); err != nil {
-			failure.set(err)
-			return
+			return err
 		}
 		keys, err := d.list(ctx, prefix)
 		if err != nil {
-			failure.set(err)
-			return
+			return err
 		}
 		for _, key := range keys {
 			if err := ctx.Err(); err != nil {
-				failure.set(err)
-				return
+				return err
 			}
 			if !yield(key) {
-				return
+				return nil
 			}
 		}
-	}
-	return seq, failure.get
+		return nil
+	})
 }
 
 // list returns the sorted keys that start with prefix.

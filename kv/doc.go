@@ -1,7 +1,8 @@
 // Package kv is the contract of a map-like store with string keys
 // (Store), its reference implementation in memory (Memory), and functions
-// and layers that work on any store: WithPrefix, Update, GetMany, SetMany
-// and DeleteMany, typed values, compression, caching and a local directory.
+// and layers that work on any store: WithPrefix, Update, All, GetMany,
+// SetMany, DeleteMany and KeysWithPrefix, typed values and a local
+// directory.
 // It does no S3 I/O itself; package bucketmap provides a Store over an S3
 // bucket prefix.
 //
@@ -14,8 +15,19 @@
 // check, written once for every store; a store that can tell how it would
 // check a key, prefix included, implements KeyChecker.
 //
-// Keys are opaque: "a//b", "a/./b", "with space" and "50%" are all
-// distinct keys, stored as given. Keys are listed in byte-wise lexical
+// A store may refuse more keys than CheckKey does, and says which in its
+// documentation: bucketmap.BucketMap refuses what S3 servers rewrite or
+// mangle (control characters, ".", ".." and empty path segments,
+// noncharacters), and a store with a prefix of its own counts it in the
+// length. Such a store must implement KeyChecker, and its CheckKey must
+// agree with its Set: a key CheckKey accepts is stored, and one it refuses
+// is refused by Set with the same ErrInvalidKey, before any I/O. kvtest
+// checks this. A layer checks a key only where the store beneath would not
+// refuse it before doing anything (WithPrefix counts its prefix); so a key
+// is checked once per call, by the outermost store that needs to.
+//
+// For Memory and Dir, keys are opaque: "a//b", "a/./b", "with space" and
+// "50%" are all distinct keys, stored as given. Keys are listed in byte-wise lexical
 // order, as S3 lists them (Go's < on strings).
 //
 // # Values and errors
@@ -50,8 +62,11 @@
 //
 // The error function reports the first failure of the latest range once
 // the loop is over. Breaking out early is safe and leaks nothing. Each
-// range over the sequence lists afresh. The loop body may call the store,
-// including Set and Delete: Memory holds no lock while it runs.
+// range over the sequence lists afresh. One sequence may be ranged from
+// several goroutines at once, without a data race; the error function then
+// reports the range that ended last. The loop body may call the store,
+// including Set and Delete: Memory holds no lock while it runs. All yields
+// keys with their values, reading ahead.
 //
 // # Concurrency
 //
@@ -68,38 +83,41 @@
 //     conditional writes: GetVersion, GetIfChanged, SetIfAbsent,
 //     CompareAndSwap, CompareAndDelete. Update needs it.
 //   - Batcher: GetMany, SetMany and DeleteMany done better than one key at
-//     a time. The package functions GetMany, SetMany and DeleteMany use it
-//     when present and otherwise make single calls, BatchConcurrency at a
-//     time.
+//     a time (BucketMap's DeleteMany: one request per 1000 keys).
 //   - PrefixLister: KeysWithPrefix lists only the keys under a prefix (S3:
-//     a listing with Prefix). WithPrefix uses it.
+//     a listing with Prefix).
 //   - KeyChecker: CheckKey tells, without I/O, whether the store's methods
 //     would accept a key.
 //
-// WithPrefix keeps exactly the Versioned, Batcher and PrefixLister
-// abilities of the store under it, so wrapping a store in a prefix never
-// hides or invents one.
+// The rule, io/fs's: each speed-up ability has a package function that
+// uses it when a store has it and falls back otherwise (GetMany, SetMany
+// and DeleteMany make single calls, BatchConcurrency at a time;
+// KeysWithPrefix filters Keys). Every layer in this module (WithPrefix,
+// Typed, and the layers of kv/cache and kv/zstd) always implements
+// Batcher, PrefixLister and KeyChecker, by calling the package function
+// on the store beneath, as io/fs's Sub always implements ReadFile. Only
+// Versioned, which cannot be emulated, is kept exactly: a layer is
+// Versioned when the store beneath is, and never otherwise. KeepVersioned
+// is the one helper that makes that choice, for every layer; use it for
+// layers of your own.
 //
 // # Layers
 //
 // Each layer is a Store over another store, and passes kvtest.Run:
 //
+//   - WithPrefix(s, prefix): the keys of s under prefix.
 //   - Typed(s, JSON[V]()) or Gob, or any Codec: values of type V over
 //     bytes. A value that does not decode is an error naming the key that
 //     errors.Is ErrCorrupt.
-//   - Compressed(s, opts): zstd; values stored before compression was
-//     turned on are read as they were.
-//   - NewCache(back, opts): read-through, write-through memory cache,
-//     bounded by bytes, with a TTL; over a Versioned store an expired entry
-//     is revalidated with GetIfChanged (with S3, a 304 that moves no value).
 //   - NewDir(path, opts): a store in a local directory, with atomic writes;
 //     no key reaches outside it.
-//   - NewTiered(near, far, opts): near (a Dir) as a cache of far (a
-//     BucketMap), revalidating disk hits when far is Versioned. With a
-//     Cache above it: memory over disk over S3.
+//   - kv/zstd: values compressed with zstd, readable by any zstd decoder.
+//   - kv/cache: a memory cache and a two-tier (disk over S3) cache, both
+//     Versioned when the store behind is, so Update works through them.
 //
-// Typed and Compressed keep the abilities of the store under them, so
-// Update works through them.
+// Package kv itself depends on the standard library only; the layers that
+// need third-party modules (otter, klauspost/compress) live in those
+// subpackages.
 //
 // # Testing a store
 //

@@ -1,15 +1,12 @@
 package kv_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/s3map/s3map/kv"
 )
@@ -82,43 +79,6 @@ func ExampleGob() {
 	fmt.Println(path, err)
 	// Output:
 	// [{0 0} {1.5 2}] <nil>
-}
-
-func ExampleCompressed() {
-	ctx := context.Background()
-	raw := kv.NewMemory[[]byte]()
-	// A value stored before compression was turned on.
-	_ = raw.Set(ctx, "old", []byte("stored as it is"))
-
-	s := kv.Compressed(raw, nil)
-	text := []byte(strings.Repeat("all work and no play makes a dull value; ", 100))
-	if err := s.Set(ctx, "new", text); err != nil {
-		fmt.Println(err)
-		return
-	}
-
-	got, _ := s.Get(ctx, "new")
-	stored, _ := raw.Get(ctx, "new")
-	fmt.Println("round trip:", bytes.Equal(got, text))
-	fmt.Println("stored smaller:", len(stored) < len(text)/10)
-
-	old, err := s.Get(ctx, "old")
-	fmt.Printf("%s %v\n", old, err)
-	// Output:
-	// round trip: true
-	// stored smaller: true
-	// stored as it is <nil>
-}
-
-func ExampleCompressed_maxValueSize() {
-	ctx := context.Background()
-	s := kv.Compressed(kv.NewMemory[[]byte](), &kv.CompressedOptions{MaxValueSize: 1024})
-	err := s.Set(ctx, "big", make([]byte, 2048))
-	fmt.Println(errors.Is(err, kv.ErrValueTooLarge))
-	fmt.Println(err)
-	// Output:
-	// true
-	// kv: key "big": encoding value: kv: value too large: 2048 bytes is over the limit of 1024 bytes
 }
 
 func ExampleNewDir() {
@@ -207,57 +167,4 @@ func ExampleDir_KeysWithPrefix() {
 	// logs/2026/01
 	// logs/2026/02
 	// <nil>
-}
-
-func ExampleNewCache() {
-	ctx := context.Background()
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	back := kv.NewMemory[[]byte]() // a Versioned store, as a BucketMap is
-	_ = back.Set(ctx, "config", []byte("debug=false"))
-
-	c := kv.NewCache(back, &kv.CacheOptions{
-		MaxBytes: 1 << 20,
-		TTL:      time.Minute,
-		Now:      func() time.Time { return now }, // a clock the example moves
-	})
-
-	v, _ := c.Get(ctx, "config") // a miss: read from back
-	fmt.Printf("%s\n", v)
-	_, _ = c.Get(ctx, "config") // a hit: back is not asked
-
-	now = now.Add(time.Minute)  // the entry expires
-	_, _ = c.Get(ctx, "config") // revalidated: unchanged, no value bytes move
-
-	_ = back.Set(ctx, "config", []byte("debug=true")) // changed behind the cache
-	now = now.Add(time.Minute)
-	v, _ = c.Get(ctx, "config") // revalidated: changed, the new value is read
-	fmt.Printf("%s\n", v)
-
-	s := c.Stats()
-	fmt.Printf("hits=%d misses=%d revalidations=%d bytes saved=%d\n", s.Hits, s.Misses, s.Revalidations, s.BytesSaved)
-	// Output:
-	// debug=false
-	// debug=true
-	// hits=1 misses=1 revalidations=2 bytes saved=11
-}
-
-func ExampleCache_Set() {
-	ctx := context.Background()
-	back := kv.NewMemory[[]byte]()
-	c := kv.NewCache(back, nil)
-
-	_ = c.Set(ctx, "k", []byte("v")) // written through to back, and cached
-	inBack, _ := back.Get(ctx, "k")
-	fmt.Printf("back: %s\n", inBack)
-
-	v, _ := c.Get(ctx, "k")
-	fmt.Printf("cache: %s, hits=%d\n", v, c.Stats().Hits)
-
-	_ = c.Delete(ctx, "k") // deleted from both
-	_, err := c.Get(ctx, "k")
-	fmt.Println(errors.Is(err, kv.ErrNotFound))
-	// Output:
-	// back: v
-	// cache: v, hits=1
-	// true
 }

@@ -28,6 +28,17 @@ var (
 	// holds now does not tell). The write may or may not have happened; it
 	// is never reported as ErrConflict, and Update never retries it.
 	ErrOutcomeUnknown = errors.New("kv: outcome of conditional write unknown")
+
+	// ErrCorrupt reports a stored value that failed verification or that a
+	// layer cannot turn back into what was written: a body whose length or
+	// checksum does not match (bucketmap), a codec that refused it (Typed),
+	// a damaged or oversized frame (kv/zstd). The error names the key and
+	// wraps the cause. No layer keeps such a value (kv/cache drops it).
+	ErrCorrupt = errors.New("kv: stored value does not decode")
+
+	// ErrValueTooLarge reports a value over a layer's size limit, such as
+	// the MaxValueSize of kv/zstd.
+	ErrValueTooLarge = errors.New("kv: value too large")
 )
 
 // MaxKeyLen is the longest key, in bytes, that a store accepts, counting any
@@ -56,7 +67,10 @@ type Store[V any] interface {
 	// Keys yields every key in byte-wise lexical order. The error function
 	// reports the first failure (listing error, cancelled context) once the
 	// loop is over; breaking out early is safe and leaks nothing. Each range
-	// over the sequence lists afresh.
+	// over the sequence lists afresh. One sequence may be ranged from
+	// several goroutines at once: each range lists every key, there is no
+	// data race, and the error function reports the outcome of the range
+	// that ended last (call Keys once per goroutine for an error each).
 	Keys(ctx context.Context) (iter.Seq[string], func() error)
 }
 
@@ -92,6 +106,18 @@ type Versioned[V any] interface {
 	// CompareAndDelete deletes key only if its current version is old.
 	// Otherwise (including a missing key) it returns ErrConflict.
 	CompareAndDelete(ctx context.Context, key string, old Version) error
+}
+
+// KeepVersioned returns versioned when under is a Versioned[U], and plain
+// otherwise: how a layer over under (WithPrefix, Typed, and the layers of
+// kv/cache and kv/zstd) has the Versioned ability exactly when the store
+// beneath has it. versioned is plain with the Versioned methods added,
+// which call those of under; plain has every other ability.
+func KeepVersioned[S any, U any](under Store[U], plain, versioned S) S {
+	if _, ok := under.(Versioned[U]); ok {
+		return versioned
+	}
+	return plain
 }
 
 // Batcher is the optional ability of a store to read, write and delete many
@@ -161,6 +187,25 @@ func errNotFoundKey(key string) error {
 // errConflictKey returns ErrConflict naming key and why the condition failed.
 func errConflictKey(key, why string) error {
 	return fmt.Errorf("%w: key %q: %s", ErrConflict, key, why)
+}
+
+// checkKeyAndContext checks key with CheckKey and then ctx, in that order:
+// a bad key is reported whether or not the context is done. The stores of
+// this package that put no prefix before their keys (Memory, Dir) use it.
+func checkKeyAndContext(ctx context.Context, key string) error {
+	if err := CheckKey("", key); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// keyCheckOf returns how s checks keys: its KeyChecker, or CheckKey with
+// no prefix.
+func keyCheckOf[V any](s Store[V]) func(key string) error {
+	if checker, ok := s.(KeyChecker); ok {
+		return checker.CheckKey
+	}
+	return func(key string) error { return CheckKey("", key) }
 }
 
 // KeyChecker is the optional ability of a store to check a key, without

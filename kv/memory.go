@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/s3map/s3map/internal/seqerr"
 )
 
 // Memory is the reference Store: a map in memory, safe for concurrent use.
@@ -61,15 +63,6 @@ func cloneIfBytes[V any](v V) V {
 // memoryVersion renders a counter as an opaque Version.
 func memoryVersion(n uint64) Version {
 	return Version("m" + strconv.FormatUint(n, 10))
-}
-
-// checkKeyAndContext checks key and ctx, in that order: a bad key is reported whether
-// or not the context is done.
-func checkKeyAndContext(ctx context.Context, key string) error {
-	if err := CheckKey("", key); err != nil {
-		return err
-	}
-	return ctx.Err()
 }
 
 // put stores a copy of v under key with a new version. m.mu must be held
@@ -225,25 +218,20 @@ func (m *Memory[V]) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 // KeysWithPrefix yields every key that starts with prefix, in byte-wise
 // order, as Keys does.
 func (m *Memory[V]) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	var failure rangeFailure
-	seq := func(yield func(string) bool) {
-		failure.set(nil)
+	return seqerr.New(func(yield func(string) bool) error {
 		if err := CheckPrefix(prefix); err != nil {
-			failure.set(err)
-			return
+			return err
 		}
 		for _, key := range m.snapshot(prefix) {
 			if err := ctx.Err(); err != nil {
-				failure.set(err)
-				return
+				return err
 			}
 			if !yield(key) {
-				return
+				return nil
 			}
 		}
-		failure.set(ctx.Err())
-	}
-	return seq, failure.get
+		return ctx.Err()
+	})
 }
 
 // snapshot returns the keys that start with prefix, sorted.
@@ -314,23 +302,4 @@ func (m *Memory[V]) DeleteMany(ctx context.Context, keys []string) error {
 		delete(m.entries, key)
 	}
 	return nil
-}
-
-// rangeFailure holds the failure of the latest range over a sequence, for its
-// error function. Ranges may run in several goroutines at once.
-type rangeFailure struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (e *rangeFailure) set(err error) {
-	e.mu.Lock()
-	e.err = err
-	e.mu.Unlock()
-}
-
-func (e *rangeFailure) get() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.err
 }

@@ -13,34 +13,38 @@ import (
 // errors.Is ErrCorrupt, names the key and wraps the codec's error. Set
 // encodes before it writes, so a value that does not encode writes nothing.
 //
-// The result has each optional ability of s: it is a Versioned[V] exactly
-// when s is a Versioned[[]byte] (versions pass through unchanged, so
-// Update works on it), a PrefixLister when s is one, and a Batcher[V] when
-// s is a Batcher[[]byte]. Find them by type assertion on the result. It is
-// always a KeyChecker, checking keys as s does.
-//
-// Keys are passed to s as they are. The result is safe for concurrent use
-// when s and c are.
+// The result is a Versioned[V] exactly when s is a Versioned[[]byte]
+// (versions pass through unchanged, so Update works on it). It is always a
+// KeyChecker (checking keys as s does), a PrefixLister and a Batcher[V],
+// whose methods call the package functions on s. Keys are passed to s as
+// they are, and checked by s. The result is safe for concurrent use when s
+// and c are.
 func Typed[V any](s Store[[]byte], c Codec[V]) Store[V] {
-	return withAbilities(s, newTyped(s, c))
+	t := &typed[V]{store: s, codec: c}
+	return KeepVersioned[Store[V]](s, t, typedVersioned[V]{t})
 }
 
-// typed is the Store[V] that Typed returns. It has every optional ability;
-// withAbilities shows only those its store has.
+// typed is the Store[V] that Typed returns over a store that is not
+// Versioned; typedVersioned adds the Versioned methods.
 type typed[V any] struct {
-	store    Store[[]byte]
-	codec    Codec[V]
-	checkKey func(key string) error // the store's KeyChecker, or CheckKey
+	store Store[[]byte]
+	codec Codec[V]
 }
 
-// newTyped returns the layer of codec over s.
-func newTyped[V any](s Store[[]byte], codec Codec[V]) *typed[V] {
-	return &typed[V]{store: s, codec: codec, checkKey: keyCheckOf(s)}
-}
+// typedVersioned is the Store[V] that Typed returns over a Versioned store.
+type typedVersioned[V any] struct{ *typed[V] }
+
+// Interface checks.
+var (
+	_ KeyChecker        = (*typed[int])(nil)
+	_ PrefixLister      = (*typed[int])(nil)
+	_ Batcher[int]      = (*typed[int])(nil)
+	_ Versioned[[]byte] = typedVersioned[[]byte]{}
+)
 
 // CheckKey checks key as the store underneath does.
 func (t *typed[V]) CheckKey(key string) error {
-	return t.checkKey(key)
+	return keyCheckOf(t.store)(key)
 }
 
 // encode returns the bytes of v for key, or an error naming key.
@@ -73,12 +77,8 @@ func (t *typed[V]) Get(ctx context.Context, key string) (V, error) {
 	return t.decode(key, data)
 }
 
-// Set encodes v and stores it under key. An invalid key is refused before
-// v is encoded.
+// Set encodes v and stores it under key.
 func (t *typed[V]) Set(ctx context.Context, key string, v V) error {
-	if err := t.checkKey(key); err != nil {
-		return err
-	}
 	data, err := t.encode(key, v)
 	if err != nil {
 		return err
@@ -102,16 +102,16 @@ func (t *typed[V]) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 }
 
 // KeysWithPrefix yields the keys of the store underneath that start with
-// prefix. withAbilities shows it only when that store is a PrefixLister.
+// prefix.
 func (t *typed[V]) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	return t.store.(PrefixLister).KeysWithPrefix(ctx, prefix)
+	return KeysWithPrefix(ctx, t.store, prefix)
 }
 
-// The Versioned methods. withAbilities shows them only when the store
-// underneath is a Versioned[[]byte].
+// The Versioned methods, on the store underneath, which KeepVersioned made
+// sure is Versioned.
 
 // GetVersion returns the decoded value under key and its version.
-func (t *typed[V]) GetVersion(ctx context.Context, key string) (V, Version, error) {
+func (t typedVersioned[V]) GetVersion(ctx context.Context, key string) (V, Version, error) {
 	data, version, err := t.store.(Versioned[[]byte]).GetVersion(ctx, key)
 	if err != nil {
 		var zero V
@@ -123,7 +123,7 @@ func (t *typed[V]) GetVersion(ctx context.Context, key string) (V, Version, erro
 
 // GetIfChanged returns the decoded value and version of key unless its
 // version is still known; then nothing is decoded.
-func (t *typed[V]) GetIfChanged(ctx context.Context, key string, known Version) (V, Version, bool, error) {
+func (t typedVersioned[V]) GetIfChanged(ctx context.Context, key string, known Version) (V, Version, bool, error) {
 	var zero V
 	data, version, changed, err := t.store.(Versioned[[]byte]).GetIfChanged(ctx, key, known)
 	if err != nil || !changed {
@@ -137,10 +137,7 @@ func (t *typed[V]) GetIfChanged(ctx context.Context, key string, known Version) 
 }
 
 // SetIfAbsent encodes v and stores it only if key has no value.
-func (t *typed[V]) SetIfAbsent(ctx context.Context, key string, v V) (Version, error) {
-	if err := t.checkKey(key); err != nil {
-		return "", err
-	}
+func (t typedVersioned[V]) SetIfAbsent(ctx context.Context, key string, v V) (Version, error) {
 	data, err := t.encode(key, v)
 	if err != nil {
 		return "", err
@@ -149,10 +146,7 @@ func (t *typed[V]) SetIfAbsent(ctx context.Context, key string, v V) (Version, e
 }
 
 // CompareAndSwap encodes v and stores it only if key's version is old.
-func (t *typed[V]) CompareAndSwap(ctx context.Context, key string, old Version, v V) (Version, error) {
-	if err := t.checkKey(key); err != nil {
-		return "", err
-	}
+func (t typedVersioned[V]) CompareAndSwap(ctx context.Context, key string, old Version, v V) (Version, error) {
 	data, err := t.encode(key, v)
 	if err != nil {
 		return "", err
@@ -161,18 +155,18 @@ func (t *typed[V]) CompareAndSwap(ctx context.Context, key string, old Version, 
 }
 
 // CompareAndDelete deletes key only if its version is old.
-func (t *typed[V]) CompareAndDelete(ctx context.Context, key string, old Version) error {
+func (t typedVersioned[V]) CompareAndDelete(ctx context.Context, key string, old Version) error {
 	return t.store.(Versioned[[]byte]).CompareAndDelete(ctx, key, old)
 }
 
-// The Batcher methods. withAbilities shows them only when the store
-// underneath is a Batcher[[]byte].
+// The Batcher methods, with the package functions on the store
+// underneath.
 
 // GetMany returns the decoded values of keys. Values that do not decode
 // are named in a *BatchError, with the keys the store underneath failed;
 // the map holds the others.
 func (t *typed[V]) GetMany(ctx context.Context, keys []string) (map[string]V, error) {
-	raw, err := t.store.(Batcher[[]byte]).GetMany(ctx, keys)
+	raw, err := GetMany(ctx, t.store, keys)
 	var failed map[string]error
 	if err != nil {
 		var batchErr *BatchError
@@ -202,13 +196,10 @@ func (t *typed[V]) GetMany(ctx context.Context, keys []string) (map[string]V, er
 	return found, nil
 }
 
-// SetMany encodes every item and then stores them all. Invalid keys and
-// values that do not encode fail the whole batch with a *BatchError before
-// anything is written.
+// SetMany encodes every item and then stores them all. Values that do not
+// encode fail the whole batch with a *BatchError before anything is
+// written, as invalid keys do.
 func (t *typed[V]) SetMany(ctx context.Context, items map[string]V) error {
-	if err := checkBatchKeysWith("SetMany", keysOfMap(items), t.checkKey); err != nil {
-		return err
-	}
 	encoded := make(map[string][]byte, len(items))
 	var failed map[string]error
 	for key, v := range items {
@@ -225,88 +216,10 @@ func (t *typed[V]) SetMany(ctx context.Context, items map[string]V) error {
 	if failed != nil {
 		return &BatchError{Op: "SetMany", Failed: failed}
 	}
-	return t.store.(Batcher[[]byte]).SetMany(ctx, encoded)
+	return SetMany(ctx, t.store, encoded)
 }
 
 // DeleteMany deletes every key from the store underneath.
 func (t *typed[V]) DeleteMany(ctx context.Context, keys []string) error {
-	return t.store.(Batcher[[]byte]).DeleteMany(ctx, keys)
-}
-
-// versionedOps is the part of Versioned[V] beyond Store[V].
-type versionedOps[V any] interface {
-	GetVersion(ctx context.Context, key string) (V, Version, error)
-	GetIfChanged(ctx context.Context, key string, known Version) (V, Version, bool, error)
-	SetIfAbsent(ctx context.Context, key string, v V) (Version, error)
-	CompareAndSwap(ctx context.Context, key string, old Version, v V) (Version, error)
-	CompareAndDelete(ctx context.Context, key string, old Version) error
-}
-
-// checkedStore is a Store that is also a KeyChecker: what every layer is.
-type checkedStore[V any] interface {
-	Store[V]
-	KeyChecker
-}
-
-// layerOps is what a layer over a Store[[]byte] implements: the store, its
-// key check, and every optional ability, each of which works only when
-// under has it.
-type layerOps[V any] interface {
-	checkedStore[V]
-	versionedOps[V]
-	PrefixLister
-	Batcher[V]
-}
-
-// withAbilities returns layer as a Store[V] whose method set holds the
-// optional abilities that under has, and no others (KeyChecker aside,
-// which every layer has), so that a type
-// assertion on the result tells the truth.
-func withAbilities[V any](under Store[[]byte], layer layerOps[V]) Store[V] {
-	_, versioned := under.(Versioned[[]byte])
-	_, lister := under.(PrefixLister)
-	_, batcher := under.(Batcher[[]byte])
-	switch {
-	case versioned && lister && batcher:
-		return struct {
-			checkedStore[V]
-			versionedOps[V]
-			PrefixLister
-			Batcher[V]
-		}{layer, layer, layer, layer}
-	case versioned && lister:
-		return struct {
-			checkedStore[V]
-			versionedOps[V]
-			PrefixLister
-		}{layer, layer, layer}
-	case versioned && batcher:
-		return struct {
-			checkedStore[V]
-			versionedOps[V]
-			Batcher[V]
-		}{layer, layer, layer}
-	case lister && batcher:
-		return struct {
-			checkedStore[V]
-			PrefixLister
-			Batcher[V]
-		}{layer, layer, layer}
-	case versioned:
-		return struct {
-			checkedStore[V]
-			versionedOps[V]
-		}{layer, layer}
-	case lister:
-		return struct {
-			checkedStore[V]
-			PrefixLister
-		}{layer, layer}
-	case batcher:
-		return struct {
-			checkedStore[V]
-			Batcher[V]
-		}{layer, layer}
-	}
-	return struct{ checkedStore[V] }{layer}
+	return DeleteMany(ctx, t.store, keys)
 }

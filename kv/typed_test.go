@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -103,12 +105,14 @@ func TestTypedKeepsAbilities(t *testing.T) {
 	type point struct{ X, Y int }
 	for name, under := range layerAbilityStores() {
 		t.Run(name, func(t *testing.T) {
-			want := layerAbilities(under)
+			// The ability rule: Versioned exactly as under; the
+			// speed-up abilities always, through the package functions.
+			want := []string{"PrefixLister", "Batcher"}
+			if _, ok := under.(kv.Versioned[[]byte]); ok {
+				want = append([]string{"Versioned"}, want...)
+			}
 			if diff := cmp.Diff(want, layerAbilities(kv.Typed(under, kv.JSON[point]()))); diff != "" {
 				t.Errorf("Typed abilities (-under +typed):\n%s", diff)
-			}
-			if diff := cmp.Diff(want, layerAbilities(kv.Compressed(under, nil))); diff != "" {
-				t.Errorf("Compressed abilities (-under +compressed):\n%s", diff)
 			}
 			if _, ok := kv.Typed(under, kv.JSON[point]()).(kv.KeyChecker); !ok {
 				t.Errorf("Typed is not a KeyChecker")
@@ -255,21 +259,28 @@ func TestTypedEncodeErrorWritesNothing(t *testing.T) {
 	}
 }
 
-func TestTypedInvalidKeyBeforeEncoding(t *testing.T) {
-	s := kv.Typed(kv.NewMemory[[]byte](), kv.JSON[any]())
-	// The value does not encode either; the key is what is wrong first.
-	if err := s.Set(t.Context(), "", make(chan int)); !errors.Is(err, kv.ErrInvalidKey) {
-		t.Errorf("Set(\"\") error = %v; want ErrInvalidKey", err)
+func TestTypedInvalidKeyRefused(t *testing.T) {
+	// Typed leaves the key check to the store beneath (one check per
+	// call), which refuses the key before anything is written.
+	raw := kv.NewMemory[[]byte]()
+	s := kv.Typed(raw, kv.JSON[any]())
+	if err := s.Set(t.Context(), "bad\xff", 1); !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("Set(invalid key) error = %v; want ErrInvalidKey", err)
+	}
+	if n := len(slices.Collect(first(raw.Keys(t.Context())))); n != 0 {
+		t.Errorf("the store beneath holds %d keys after a refused Set", n)
 	}
 }
+
+func first[T any](seq T, _ func() error) T { return seq }
 
 // TestTypedUpdate is the appstate pattern: a typed counter updated by many
 // goroutines through kv.Update must count every update.
 func TestTypedUpdate(t *testing.T) {
 	type state struct{ Count int }
 	for name, under := range map[string]kv.Store[[]byte]{
-		"Memory":     kv.NewMemory[[]byte](),
-		"Compressed": kv.Compressed(kv.NewMemory[[]byte](), nil),
+		"Memory": kv.NewMemory[[]byte](),
+		"Plain":  layerVersionedOnly{kv.NewMemory[[]byte]()},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := kv.Typed(under, kv.JSON[state]())
@@ -325,5 +336,47 @@ func TestTypedGetIfChanged(t *testing.T) {
 	got, v2, changed, err = s.GetIfChanged(ctx, "k", version)
 	if err != nil || !changed || v2 != newVersion || !cmp.Equal(got, []int{3}) {
 		t.Errorf("GetIfChanged(old version) = %v, %q, %v, %v; want [3], %q, true, nil", got, v2, changed, err, newVersion)
+	}
+}
+
+// checkCounter is a Memory that counts calls of its CheckKey method.
+type checkCounter struct {
+	*kv.Memory[[]byte]
+	calls atomic.Int64
+}
+
+func (c *checkCounter) CheckKey(key string) error {
+	c.calls.Add(1)
+	return c.Memory.CheckKey(key)
+}
+
+// TestLayersCheckKeysOnce: Typed and WithPrefix leave the key check of a
+// single-key call to the store beneath, which makes it before any I/O, so
+// a key is checked once per call, not again by every layer.
+func TestLayersCheckKeysOnce(t *testing.T) {
+	ctx := t.Context()
+	under := &checkCounter{Memory: kv.NewMemory[[]byte]()}
+	layers := map[string]kv.Store[[]byte]{
+		"Typed":      kv.Typed[[]byte](under, layerBytesCodec{}),
+		"WithPrefix": kv.WithPrefix[[]byte](under, "p/"),
+		"both":       kv.Typed[[]byte](kv.WithPrefix[[]byte](under, "p/"), layerBytesCodec{}),
+	}
+	for name, s := range layers {
+		under.calls.Store(0)
+		if err := s.Set(ctx, "k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.(kv.Versioned[[]byte]).GetVersion(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if n := under.calls.Load(); n != 0 {
+			t.Errorf("%s: %d calls of the store's CheckKey for four single-key calls; want 0 (the store checks its own keys)", name, n)
+		}
 	}
 }

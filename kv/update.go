@@ -12,20 +12,27 @@ import (
 // field, means the default.
 type UpdateOptions struct {
 	// MaxAttempts is how many times to read, call fn and write before
-	// giving up on conflicts. Default 10.
+	// giving up on conflicts. Default DefaultUpdateMaxAttempts.
 	MaxAttempts int
 	// MinBackoff is the longest wait after the first conflict; each later
 	// conflict doubles it, up to MaxBackoff. The actual wait is a random
-	// duration up to that bound. Default 5ms.
+	// duration up to that bound. Default DefaultUpdateMinBackoff.
 	MinBackoff time.Duration
-	// MaxBackoff bounds the wait after any conflict. Default 1s.
+	// MaxBackoff bounds the wait after any conflict. Default
+	// DefaultUpdateMaxBackoff.
 	MaxBackoff time.Duration
 }
 
-// Defaults of UpdateOptions.
+// Defaults of UpdateOptions, chosen by measurement: 8 writers × 50
+// increments of one key, on the in-process server, MinIO, versitygw and
+// moto (bucketmap's TestUpdateCounterThroughLayers). With 10 attempts and
+// a 5ms first backoff, updates gave up on every real server (per 400:
+// versitygw 1 to 5, MinIO 0 to 1, moto 6 to 12); with 50 attempts and 20ms none did in 1,600 updates per server,
+// the most one update took was 11 attempts (25 on moto), and the mean 1.1
+// to 1.6 (1.9 to 2.8 on moto).
 const (
-	DefaultUpdateMaxAttempts = 10
-	DefaultUpdateMinBackoff  = 5 * time.Millisecond
+	DefaultUpdateMaxAttempts = 50
+	DefaultUpdateMinBackoff  = 20 * time.Millisecond
 	DefaultUpdateMaxBackoff  = time.Second
 )
 
@@ -43,6 +50,14 @@ const (
 // errors.ErrUnsupported. When every attempt conflicts it returns an error
 // that errors.Is ErrConflict and says how many attempts were made. A done
 // context returns ctx.Err() as it is.
+//
+// Exactly once: Update retries only on ErrConflict, which a store returns
+// only for a real conflict (another writer's value). When the store cannot
+// tell whether the conditional write happened (ErrOutcomeUnknown: its
+// reply was lost and what the store holds does not tell), Update stops
+// and returns that error: it never reads again and applies fn on top of
+// what may be its own write. The write may then have happened or not; the
+// caller decides whether to read and try again.
 func Update[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error)) error {
 	return UpdateWithOptions(ctx, s, key, fn, nil)
 }
@@ -97,8 +112,9 @@ func updateDefaults(opts *UpdateOptions) UpdateOptions {
 }
 
 // updateOnce makes one attempt of Update. retry reports a lost race: the
-// conditional write failed with ErrConflict, which is returned as it is. An error from fn is never
-// retried, even one that wraps ErrConflict.
+// conditional write failed with ErrConflict (and not ErrOutcomeUnknown),
+// which is returned as it is. An error from fn is never retried, even one
+// that wraps ErrConflict.
 func updateOnce[V any](ctx context.Context, s Versioned[V], key string, fn func(old V, exists bool) (V, error)) (retry bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -122,6 +138,10 @@ func updateOnce[V any](ctx context.Context, s Versioned[V], key string, fn func(
 		_, err = s.SetIfAbsent(ctx, key, value)
 	}
 	switch {
+	case errors.Is(err, ErrOutcomeUnknown):
+		// Checked before the context: a write cut short by it may have
+		// happened, and the caller must know that it cannot tell.
+		return false, fmt.Errorf("kv: update %q: %w", key, err)
 	case ctx.Err() != nil:
 		return false, ctx.Err()
 	case errors.Is(err, ErrConflict):

@@ -166,3 +166,53 @@ func TestUpdateInvalidKey(t *testing.T) {
 		t.Errorf("error = %v; want ErrInvalidKey", err)
 	}
 }
+
+// lostReply is a Versioned store whose conditional writes happen but whose
+// replies are lost: each returns err (ErrOutcomeUnknown), as a store that
+// cannot tell whether its write landed does.
+type lostReply struct {
+	*kv.Memory[[]byte]
+	err error
+}
+
+func (s *lostReply) SetIfAbsent(ctx context.Context, key string, v []byte) (kv.Version, error) {
+	if _, err := s.Memory.SetIfAbsent(ctx, key, v); err != nil {
+		return "", err
+	}
+	return "", s.err
+}
+
+func (s *lostReply) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	if _, err := s.Memory.CompareAndSwap(ctx, key, old, v); err != nil {
+		return "", err
+	}
+	return "", s.err
+}
+
+// TestUpdateStopsOnOutcomeUnknown: a write whose outcome is unknown is
+// never followed by a new read and a second call of fn (which would apply
+// fn on top of its own write), even when the error also says conflict.
+func TestUpdateStopsOnOutcomeUnknown(t *testing.T) {
+	for name, storeErr := range map[string]error{
+		"unknown":              kv.ErrOutcomeUnknown,
+		"unknown and conflict": errors.Join(kv.ErrOutcomeUnknown, kv.ErrConflict),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &lostReply{Memory: kv.NewMemory[[]byte](), err: storeErr}
+			calls := 0
+			err := kv.UpdateWithOptions(t.Context(), s, "k", func(old []byte, _ bool) ([]byte, error) {
+				calls++
+				return append(old, '+'), nil
+			}, fastRetries)
+			if !errors.Is(err, kv.ErrOutcomeUnknown) {
+				t.Errorf("error = %v; want ErrOutcomeUnknown", err)
+			}
+			if calls != 1 {
+				t.Errorf("fn called %d times; want once", calls)
+			}
+			if v, _ := s.Memory.Get(t.Context(), "k"); string(v) != "+" {
+				t.Errorf("stored %q; want %q: applied exactly once", v, "+")
+			}
+		})
+	}
+}

@@ -17,19 +17,35 @@ type BucketInfo struct {
 	Created time.Time
 }
 
-// CreateBucket creates a bucket in the client's region. A bucket that
-// exists already is an error that errors.Is ErrBucketExists.
+// CreateBucket creates a bucket ("" for the default bucket) in the
+// client's region. A bucket that exists already, whoever owns it, is an
+// error that errors.Is ErrBucketExists.
+//
+// Some servers (moto, and AWS in us-east-1) answer a CreateBucket for a
+// bucket the caller owns with success, so CreateBucket first asks whether
+// the bucket exists. Two callers creating the same bucket at the same
+// moment on such a server may therefore both succeed.
 func (s *Storage) CreateBucket(ctx context.Context, bucket string) error {
 	const op = "CreateBucket"
-	n := Name{Bucket: bucket}
-	if err := checkNewBucket(bucket); err != nil {
+	n, err := s.resolve(op, Name{Bucket: bucket}, false)
+	if err != nil {
+		return err
+	}
+	if err := checkNewBucket(n.Bucket); err != nil {
 		return &Error{Op: op, Name: n, Err: err, kinds: []error{ErrInvalidName}}
 	}
-	in := &s3.CreateBucketInput{Bucket: &bucket}
+	// Only a yes counts: a 403 (someone else's bucket), a redirect or any
+	// other failure is left for CreateBucket to answer.
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &n.Bucket}); err == nil {
+		return &Error{Op: op, Name: n, Err: ErrBucketExists, kinds: []error{ErrBucketExists}}
+	} else if ctx.Err() != nil {
+		return opError(ctx, op, n, err)
+	}
+	in := &s3.CreateBucketInput{Bucket: &n.Bucket}
 	if region := s.client.Options().Region; region != "" && region != "us-east-1" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
 	}
-	_, err := s.client.CreateBucket(ctx, in)
+	_, err = s.client.CreateBucket(ctx, in)
 	return opError(ctx, op, n, err)
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,12 +14,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 )
 
-// plainConfig is Config without its methods, so cmp shows every field
-// (Config's String would redact the secrets in a diff).
-type plainConfig Config
-
+// plainConfig (config.go) is Config without its methods, so cmp shows
+// every field (Config's String would redact the secrets in a diff).
 func diffConfig(want, got Config) string {
 	return cmp.Diff(plainConfig(want), plainConfig(got))
 }
@@ -130,11 +130,6 @@ func TestParseConfigFields(t *testing.T) {
 			want: Config{RetryMode: "standard", Checksums: "when_required", RetryMaxAttempts: 1},
 		},
 		{
-			name: "s3 with nothing under it",
-			yaml: "s3:\n",
-			want: Config{},
-		},
-		{
 			name: "an empty mapping",
 			yaml: "{}\n",
 			want: Config{},
@@ -178,15 +173,15 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		// yaml.v3 numbers some syntax errors off by one, so only "line".
 		{"bad YAML", "s3:\n  region: [unclosed\n", 0, []string{"line "}},
-		{"tab indentation", "s3:\n\tregion: x\n", 2, nil},
+		{"tab indentation", "s3:\n\tregion: eu-west-1\n", 2, nil},
 		{"unknown field under s3", "s3:\n  access_key_id: a\n  acess_key_id: x\n", 3, []string{"acess_key_id"}},
-		{"unknown field, flat", "region: x\nacess_key_id: x\n", 2, []string{"acess_key_id"}},
+		{"unknown field, flat", "region: eu-west-1\nacess_key_id: x\n", 2, []string{"acess_key_id"}},
 		{"field of the wrong type", "s3:\n  tls: maybe\n", 2, []string{"maybe", "bool"}},
 		{"not a number", "concurrency: lots\n", 1, []string{"lots"}},
 		{"s3 not a mapping", "s3: 5\n", 1, nil},
-		{"retry_mode", "s3:\n  region: x\n  retry_mode: bogus\n", 3, []string{"retry_mode", "bogus"}},
+		{"retry_mode", "s3:\n  region: eu-west-1\n  retry_mode: bogus\n", 3, []string{"retry_mode", "bogus"}},
 		{"part_size too small", "part_size: 1KiB\n", 1, []string{"part_size"}},
-		{"part_size not a size", "region: x\npart_size: lots\n", 2, []string{"lots"}},
+		{"part_size not a size", "region: eu-west-1\npart_size: lots\n", 2, []string{"lots"}},
 		{"part_size a list", "part_size: [1]\n", 1, []string{"size"}},
 		{"checksums", "checksums: x\n", 1, []string{"checksums", `"x"`}},
 		{"endpoint scheme", "endpoint: ftp://x\n", 1, []string{"endpoint", "ftp://x"}},
@@ -196,9 +191,24 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"negative retries", "retry_max_attempts: -1\n", 1, []string{"retry_max_attempts"}},
 		{"negative concurrency", "concurrency: -2\n", 1, []string{"concurrency"}},
 		{"bad default bucket", "default_bucket: a b\n", 1, []string{"default_bucket"}},
-		{"key without secret", "region: x\naccess_key_id: AKID\n", 2, []string{"access_key_id", "secret_access_key"}},
+		{"key without secret", "region: eu-west-1\naccess_key_id: AKID\n", 2, []string{"access_key_id", "secret_access_key"}},
 		{"token without keys", "session_token: T\n", 1, []string{"session_token"}},
-		{"under s3 and flat", "s3:\n  region: x\nregion: y\n", 0, []string{"s3"}},
+		{"under s3 and flat", "s3:\n  region: eu-west-1\nregion: eu-west-2\n", 0, []string{"s3"}},
+		{"a second document", "region: us-east-1\n---\nregion: eu-west-1\n", 2, []string{"second YAML document"}},
+		{"a second, empty document", "s3:\n  region: us-east-1\n---\n", 0, []string{"second YAML document"}},
+		{"empty s3 section", "s3:\n", 1, []string{"s3:", "empty"}},
+		{"empty s3 mapping", "# keys\ns3: {}\n", 2, []string{"s3:", "empty"}},
+		{"typo, flat", "region: us-east-1\ndefualt_bucket: b\n", 2, []string{`unknown field "defualt_bucket"`, "did you mean default_bucket?"}},
+		{"typo under s3", "s3:\n  Region: us-east-1\n", 2, []string{`unknown field "Region"`, "did you mean region?"}},
+		{"unknown field, nothing close", "colour: blue\n", 1, []string{`unknown field "colour"`}},
+		{"endpoint user info", "endpoint: http://user:pw@127.0.0.1:9000\n", 1, []string{"endpoint", "user info"}},
+		{"endpoint path", "endpoint: http://127.0.0.1:9000/bucket\n", 1, []string{"endpoint", "path"}},
+		{"endpoint query", "endpoint: http://127.0.0.1:9000?x=1\n", 1, []string{"endpoint", "query"}},
+		{"endpoint port", "endpoint: 127.0.0.1:99999\n", 1, []string{"endpoint", "port", "99999"}},
+		{"endpoint port not a number", "endpoint: http://127.0.0.1:http\n", 1, []string{"endpoint"}},
+		{"endpoint empty host", "endpoint: http://:9000\n", 1, []string{"endpoint", "host"}},
+		{"region shape", "region: US East 1\n", 1, []string{"region", "US East 1"}},
+		{"region with endpoint", "endpoint: http://127.0.0.1:9000\nregion: us_east_1\n", 2, []string{"region", "us_east_1"}},
 		{"empty file", "", 0, []string{"empty"}},
 		{"only a comment", "# nothing here\n", 0, []string{"empty"}},
 	}
@@ -212,6 +222,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		msg := err.Error()
 		if !strings.Contains(msg, path) {
 			t.Errorf("%s: error %q does not name the file", tt.name, msg)
+		}
+		if strings.Contains(msg, "storage.") || strings.Contains(msg, "struct {") {
+			t.Errorf("%s: error %q names an internal type", tt.name, msg)
 		}
 		if tt.line > 0 && !strings.Contains(msg, fmt.Sprintf("line %d:", tt.line)) {
 			t.Errorf("%s: error %q does not name line %d", tt.name, msg, tt.line)
@@ -233,6 +246,12 @@ func TestValidate(t *testing.T) {
 		{Endpoint: "https://s3.example.com/", TLS: ptr(true)},
 		{PartSize: 5 << 20, Concurrency: 1, RetryMaxAttempts: 10},
 		{DefaultBucket: "Legacy_Bucket"},
+		{Region: "us-gov-west-1"},
+		{Region: "ap-southeast-2"},
+		{Endpoint: "https://r2.example.com", Region: "auto"},
+		{Endpoint: "nyc3.example.com", Region: "nyc3"},
+		{Endpoint: "http://[::1]:9000", TLS: ptr(false)},
+		{Endpoint: "https://s3.example.com:443/"},
 	}
 	for _, c := range valid {
 		if err := c.Validate(); err != nil {
@@ -257,6 +276,19 @@ func TestValidate(t *testing.T) {
 		{Config{PartSize: 5<<20 - 1}, "part_size"},
 		{Config{PartSize: -1}, "part_size"},
 		{Config{Concurrency: -1}, "concurrency"},
+		{Config{Endpoint: "http://u:p@x"}, "endpoint"},
+		{Config{Endpoint: "http://x/p"}, "endpoint"},
+		{Config{Endpoint: "http://x?q"}, "endpoint"},
+		{Config{Endpoint: "http://x#f"}, "endpoint"},
+		{Config{Endpoint: "x:0"}, "endpoint"},
+		{Config{Endpoint: "x:65536"}, "endpoint"},
+		{Config{Endpoint: "x:"}, "endpoint"},
+		{Config{Endpoint: "http://:80"}, "endpoint"},
+		{Config{Region: "auto"}, "region"}, // not an AWS region
+		{Config{Region: "us-east-1 "}, "region"},
+		{Config{Region: "EU-WEST-1"}, "region"},
+		{Config{Endpoint: "x", Region: "eu west"}, "region"},
+		{Config{Endpoint: "x", Region: "-a"}, "region"},
 	}
 	for _, tt := range invalid {
 		err := tt.c.Validate()
@@ -350,9 +382,17 @@ func secretConfig() Config {
 	}
 }
 
-// leaks reports which secret s shows, in plain text or hex (for %x).
+// awsShapedSecret is AWS's documented example secret key: a value that
+// errors must not quote even where the config's secret field is empty.
+const awsShapedSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+// leaks reports which secret s shows, in plain text or hex (for %x), or
+// the start of, as yaml.v3 quotes long values.
 func leaks(s string) []string {
 	var found []string
+	if strings.Contains(s, awsShapedSecret[:7]) {
+		found = append(found, awsShapedSecret[:7])
+	}
 	for _, secret := range []string{testSecret, testToken} {
 		for _, form := range []string{secret, hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret)))} {
 			if strings.Contains(s, form) {
@@ -363,6 +403,13 @@ func leaks(s string) []string {
 	return found
 }
 
+// No channel shows a secret: fmt's verbs, json and yaml marshalling, slog's
+// text and JSON handlers, each with the Config alone, behind a pointer,
+// nested in a struct, slice, map or slog group; and the config errors that
+// quote a value, when a secret was pasted into another field.
+//
+// (A Config in an unexported struct field is printed by fmt without its
+// methods, by Go's rules; the package doc says so.)
 func TestConfigFormattingHidesSecrets(t *testing.T) {
 	c := secretConfig()
 	type holder struct {
@@ -385,10 +432,60 @@ func TestConfigFormattingHidesSecrets(t *testing.T) {
 		outputs[verb] = fmt.Sprintf(verb, c)
 	}
 	var text, js bytes.Buffer
-	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "cfg", c, "ptr", &c, "group", slog.Group("g", "c", c))
-	slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "cfg", c, "ptr", &c, slog.Any("any", c))
+	h := holder{"h", c, &c}
+	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "cfg", c, "ptr", &c, "group", slog.Group("g", "c", c),
+		"nested", h, slog.Group("g2", slog.Any("h", h)))
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "cfg", c, "ptr", &c, slog.Any("any", c),
+		"nested", h, slog.Group("g", slog.Any("h", h), "c", c))
 	outputs["slog text"] = text.String()
 	outputs["slog JSON"] = js.String()
+	for name, v := range map[string]any{"value": c, "pointer": &c, "holder": h, "slice": []Config{c}, "map": map[string]Config{"c": c}} {
+		j, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("json.Marshal(%s): %v", name, err)
+		}
+		y, err := yaml.Marshal(v)
+		if err != nil {
+			t.Errorf("yaml.Marshal(%s): %v", name, err)
+		}
+		outputs["json "+name], outputs["yaml "+name] = string(j), string(y)
+	}
+	// Config errors that quote a value: the secrets pasted into other
+	// fields, with the secret fields set (the values are known) and with
+	// them empty (an AWS-shaped key is recognised).
+	for _, field := range []string{"region", "default_bucket", "endpoint", "profile", "retry_mode", "checksums", "concurrency", "part_size", "tls", testSecret} {
+		var docs []string
+		if field != testSecret {
+			docs = append(docs, field+": "+awsShapedSecret+"\n", "s3:\n  "+field+": "+awsShapedSecret+"\n")
+		}
+		for _, secret := range []string{testSecret, testToken} {
+			keys := "secret_access_key: " + testSecret + "\nsession_token: " + testToken + "\naccess_key_id: a\n"
+			docs = append(docs, keys+field+": "+secret+"\n", "s3:\n"+strings.ReplaceAll(keys, "\n", "\n  ")+field+": "+secret+"\n")
+		}
+		{
+			for _, doc := range docs {
+				if _, err := ParseConfig([]byte(doc)); err != nil {
+					outputs["error "+doc] = err.Error()
+				}
+			}
+		}
+	}
+	for _, c := range []Config{
+		{SecretAccessKey: testSecret, AccessKeyID: "a", Region: testSecret},
+		{SecretAccessKey: testSecret, AccessKeyID: "a", SessionToken: testToken, Region: testToken},
+		{SecretAccessKey: testSecret, AccessKeyID: "a", Endpoint: "http://" + testSecret + "@host"},
+		{SecretAccessKey: testSecret, AccessKeyID: "a", Endpoint: "http://host/" + testSecret},
+		{Region: awsShapedSecret},
+		{Endpoint: awsShapedSecret},
+		{Endpoint: "http://x:" + awsShapedSecret + "@host"},
+		{DefaultBucket: awsShapedSecret},
+	} {
+		if err := c.Validate(); err != nil {
+			outputs[fmt.Sprintf("Validate %d", len(outputs))] = err.Error()
+		} else {
+			t.Errorf("Validate accepted %#v", plainConfig(c))
+		}
+	}
 
 	for name, out := range outputs {
 		if found := leaks(out); len(found) > 0 {
@@ -432,7 +529,7 @@ func TestConfigErrorsHideSecrets(t *testing.T) {
 		base + "\tbad: indentation\n",
 		flat + "retry_mode: bogus\n",
 		flat + "unknown: 1\n",
-		flat + "s3:\n  region: x\n",
+		flat + "s3:\n  region: eu-west-1\n",
 		"s3:\n  secret_access_key: " + testSecret + "\n",
 		"s3:\n  session_token: " + testToken + "\n",
 		"secret_access_key: " + testSecret + "\nsession_token: " + testToken + "\n",

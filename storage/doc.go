@@ -28,7 +28,12 @@
 // "s3://bucket/a//b" names the key "a//b". An empty Bucket ("s3:///key")
 // means the Storage's default bucket, set by Config.DefaultBucket or
 // Options.DefaultBucket; with no default bucket such a name fails with
-// [ErrNoBucket].
+// [ErrNoBucket]. The bucket operations take "" for the default bucket too
+// ([Storage.CreateBucket], [Storage.BucketExists], [Storage.List],
+// [Storage.DeleteMany]). [CheckBucket] is the check every operation applies
+// to a bucket name; [Storage.CreateBucket] applies S3's stricter rules for
+// new buckets, and refuses a bucket that exists already with
+// [ErrBucketExists] on every server.
 //
 // Keys are valid UTF-8, 1 to [MaxKeyLen] (1024) bytes, without control
 // characters (S3 stores those, but listings return them mangled or as XML
@@ -56,11 +61,20 @@
 //	  concurrency: 8
 //
 // Without keys, credentials and region come from the standard AWS chain
-// (environment, shared config, the named profile). An unknown field, a bad
-// value or bad YAML is an [ErrInvalidConfig] error naming the file and,
-// where the YAML tells, the line and the field. Formatting a Config (every
-// fmt verb, String, GoString, log/slog) shows the secret key and session
-// token as REDACTED, and no error shows them.
+// (environment, shared config, the named profile). An unknown field (with
+// a "did you mean" when one known field is close), a bad value, bad YAML,
+// a second YAML document or an empty "s3:" section is an [ErrInvalidConfig]
+// error naming the file and, where the YAML tells, the line and the field.
+// Endpoints with another scheme, user info, a path, a query or a bad port,
+// and regions not shaped like one, are refused the same way, before any
+// request. A "host:port" endpoint is https unless tls is false: against a
+// plain-HTTP server, set "tls: false" or write an http:// URL.
+//
+// Formatting or marshalling a Config (every fmt verb, String, GoString,
+// json.Marshal, yaml.Marshal, log/slog's text and JSON handlers, nested in
+// structs and groups) shows the secret key and session token as REDACTED,
+// and no error shows them, even when one was pasted into another field. A
+// marshalled Config therefore loads back without its secrets.
 //
 // # Headers and metadata
 //
@@ -70,7 +84,11 @@
 // x-amz-storage-class, x-amz-server-side-encryption and its KMS key id,
 // x-amz-tagging, x-amz-acl). Names are case-insensitive. An unknown header,
 // the same header twice in different case, a control character, a bad date
-// or an unknown storage class, encryption or ACL is an [ErrInvalidHeader]
+// or an unknown storage class, encryption or ACL, and x-amz-tagging that S3
+// would refuse (not URL-encoded key=value pairs joined by '&', over 10
+// tags, keys repeated, empty, over 128 characters or starting with "aws:",
+// values over 256, characters other than letters, digits, spaces and
+// + - = . _ : / @) is an [ErrInvalidHeader]
 // error, and user metadata over [MaxMetadataSize] (2 KB, names without the
 // prefix plus values, as sent) is [ErrMetadataTooLarge], both before
 // anything is sent. Nothing is dropped silently.
@@ -111,7 +129,11 @@
 // [ErrPreconditionFailed], [ErrNotModified], [ErrBucketExists],
 // [ErrBucketNotEmpty], and the input errors above), and Unwrap reaches the
 // cause: for a server's reply the SDK's error, which errors.As turns into a
-// smithy.APIError with the S3 error code. A 403 is [ErrForbidden], never
+// smithy.APIError with the S3 error code. Error() stays short, as
+// "storage: Get s3://b/k: not found (404 NoSuchKey)": the kind, the HTTP
+// status and the S3 code, without the SDK's request and host IDs. A
+// "host:port" endpoint (https by default) against a plain-HTTP server
+// fails saying to set tls: false or use an http:// endpoint. A 403 is [ErrForbidden], never
 // "not found". A cancelled or expired context is returned as it is:
 // errors.Is(err, context.Canceled) holds. [Storage.DeleteMany] reports the
 // keys that failed in a [*BatchError], one [KeyError] each.

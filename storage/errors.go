@@ -2,13 +2,18 @@ package storage
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Sentinel errors for the kinds of failure. Errors returned by Storage are
@@ -68,7 +73,12 @@ type Error struct {
 	kinds []error
 }
 
-// Error formats the failure as "storage: Op s3://bucket/key: cause".
+// Error formats the failure briefly, as "storage: Op s3://bucket/key:
+// cause". A server's reply reads as its kind, HTTP status and S3 code
+// ("not found (404 NoSuchKey)"), without the SDK's request and host IDs;
+// a transport failure as its cause and the attempts made. The full SDK
+// error stays reachable with errors.As (smithy.APIError,
+// *awshttp.ResponseError, *smithy.OperationError).
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("storage: ")
@@ -79,9 +89,90 @@ func (e *Error) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(e.cause())
 	}
 	return b.String()
+}
+
+// cause is the short text of e.Err: the SDK's part of it replaced by a
+// summary, and a "storage: " of a wrapped sentinel dropped (the message
+// already starts with it).
+func (e *Error) cause() string {
+	msg := e.Err.Error()
+	var oe *smithy.OperationError
+	if errors.As(e.Err, &oe) {
+		msg = strings.Replace(msg, oe.Error(), e.summary(oe), 1)
+	}
+	return strings.TrimPrefix(msg, "storage: ")
+}
+
+// summary says what an SDK operation error amounts to.
+func (e *Error) summary(err error) string {
+	var ma *retry.MaxAttemptsError
+	attempts := 0
+	if errors.As(err, &ma) && ma.Attempt > 1 {
+		attempts = ma.Attempt
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		what := api.ErrorMessage()
+		if len(e.kinds) > 0 {
+			what = strings.TrimPrefix(e.kinds[len(e.kinds)-1].Error(), "storage: ")
+		}
+		if what == "" {
+			what = "server error"
+		}
+		detail := api.ErrorCode()
+		if code := httpStatus(err); code != 0 {
+			detail = strconv.Itoa(code) + " " + detail
+		}
+		if attempts > 0 {
+			detail += fmt.Sprintf(", %d attempts", attempts)
+		}
+		return what + " (" + detail + ")"
+	}
+	var send *smithyhttp.RequestSendError
+	if !errors.As(err, &send) {
+		var oe *smithy.OperationError
+		if errors.As(err, &oe) {
+			return oe.Err.Error()
+		}
+		return err.Error()
+	}
+	msg := innermost(err)
+	if attempts > 0 {
+		msg += fmt.Sprintf(" (%d attempts)", attempts)
+	}
+	if plainHTTP(err) {
+		msg += "; the server speaks plain HTTP: set tls: false in the config or use an http:// endpoint"
+	}
+	return msg
+}
+
+// plainHTTP reports a TLS handshake answered in plain HTTP: net/http says
+// so in a message of its own (no sentinel) when the reply starts like
+// HTTP, crypto/tls with a RecordHeaderError otherwise.
+func plainHTTP(err error) bool {
+	var rhe tls.RecordHeaderError
+	return errors.As(err, &rhe) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// innermost is the text of the cause under an SDK transport error, without
+// the URL and the SDK's framing: "dial tcp 127.0.0.1:1: connect:
+// connection refused", "tls: first record does not look like a TLS
+// handshake".
+func innermost(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 // Unwrap returns the cause.
@@ -107,10 +198,13 @@ func opError(ctx context.Context, op string, name Name, err error) error {
 	if errors.As(err, &se) && se.Op == op {
 		return err
 	}
+	kinds := classify(err)
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-		err = fmt.Errorf("%w (%v)", ctxErr, err)
+		// The context's error first; the SDK's stays reachable, but its
+		// kind does not count: the caller gave up.
+		err, kinds = fmt.Errorf("%w (%w)", ctxErr, err), nil
 	}
-	return &Error{Op: op, Name: name, Err: err, kinds: classify(err)}
+	return &Error{Op: op, Name: name, Err: err, kinds: kinds}
 }
 
 // inputError builds the *Error for input refused before sending.

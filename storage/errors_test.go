@@ -2,13 +2,16 @@ package storage_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
 	"github.com/s3map/s3map/storage"
@@ -74,4 +77,65 @@ func TestForbiddenIsNotMissing(t *testing.T) {
 	if _, err := st.Get(ctx, storage.Name{Key: "k"}, nil); !errors.Is(err, storage.ErrForbidden) {
 		t.Errorf("Get on 403: %v; want ErrForbidden", err)
 	}
+}
+
+// A server's "no such key" reads in one short line, without the SDK's
+// request and host IDs, while errors.As still reaches the SDK's errors.
+func TestErrorsReadShort(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		n := storage.Name{Key: "nope"}
+		_, getErr := tg.Storage.Get(ctx, n, nil)
+		want := "storage: Get s3://" + tg.Config.DefaultBucket + "/nope: not found (404 NoSuchKey)"
+		if getErr == nil || getErr.Error() != want {
+			t.Errorf("Get missing: %v\nwant: %s", getErr, want)
+		}
+		_, statErr := tg.Storage.Stat(ctx, n)
+		copyErr := tg.Storage.Copy(ctx, n, storage.Name{Key: "y"}, nil)
+		_, bucketErr := tg.Storage.Get(ctx, storage.Name{Bucket: s3test.NewBucketName(), Key: "k"}, nil)
+		for _, err := range []error{getErr, statErr, copyErr, bucketErr} {
+			msg := err.Error()
+			if len(msg) > 100 || strings.Contains(msg, "RequestID") || strings.Contains(msg, "HostID") || strings.Contains(msg, "operation error") {
+				t.Errorf("error of %d bytes with the SDK's dump: %s", len(msg), msg)
+			}
+			var api smithy.APIError
+			var re *awshttp.ResponseError
+			var oe *smithy.OperationError
+			if !errors.As(err, &api) || !errors.As(err, &re) || !errors.As(err, &oe) {
+				t.Errorf("%s: errors.As does not reach the SDK's APIError, ResponseError and OperationError", msg)
+			}
+		}
+		if !strings.Contains(bucketErr.Error(), "bucket not found (404 NoSuchBucket)") {
+			t.Errorf("Get in a missing bucket: %v; want it to say bucket not found (404 NoSuchBucket)", bucketErr)
+		}
+	})
+}
+
+// A "host:port" endpoint is https unless tls is false; against a
+// plain-HTTP server the error says what to change, and keeps the TLS error.
+func TestPlainHTTPServerHint(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		cfg := tg.Config
+		host, ok := strings.CutPrefix(cfg.Endpoint, "http://")
+		if !ok {
+			t.Skipf("%s is not a plain-HTTP endpoint", cfg.Endpoint)
+		}
+		cfg.Endpoint, cfg.TLS, cfg.RetryMaxAttempts = host, nil, 1
+		st, err := storage.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Get(context.Background(), storage.Name{Key: "k"}, nil)
+		// net/http turns the TLS error into its own when the reply looks
+		// like HTTP; otherwise crypto/tls's error is in the chain.
+		var rhe tls.RecordHeaderError
+		var oe *smithy.OperationError
+		if !errors.As(err, &oe) || !errors.As(err, &rhe) && !strings.Contains(errors.Unwrap(err).Error(), "HTTP response to HTTPS client") {
+			t.Fatalf("Get over https from a plain-HTTP server: %v; want the SDK's error and the TLS failure in the chain", err)
+		}
+		t.Log(err)
+		if msg := err.Error(); !strings.Contains(msg, "tls: false") || !strings.Contains(msg, "http://") {
+			t.Errorf("error does not say to set tls: false or use an http:// endpoint: %s", msg)
+		}
+	})
 }

@@ -411,7 +411,7 @@ func ExampleLoadConfig() {
 	// XXXXX ZZZZZZZ 127.0.0.1:9000 false 16777216
 	// false
 	// true true
-	// line 2: field acess_key_id not found in type storage.Config
+	// line 2: unknown field "acess_key_id" (did you mean access_key_id?)
 }
 
 func ExampleParseByteSize() {

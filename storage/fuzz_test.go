@@ -2,10 +2,17 @@ package storage
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,8 +40,8 @@ func FuzzParseName(f *testing.F) {
 			}
 			return
 		}
-		if n.Bucket != "" && checkBucket(n.Bucket) != nil {
-			t.Fatalf("ParseName(%q) accepted bucket %q that checkBucket refuses", s, n.Bucket)
+		if n.Bucket != "" && CheckBucket(n.Bucket) != nil {
+			t.Fatalf("ParseName(%q) accepted bucket %q that CheckBucket refuses", s, n.Bucket)
 		}
 		text := n.String()
 		again, err := ParseName(text)
@@ -69,14 +76,24 @@ func FuzzParseConfig(f *testing.F) {
 		"endpoint: ftp://x\n",
 		"retry_mode: bogus\n",
 		"acess_key_id: x\n",
-		"s3:\n  region: x\nregion: y\n",
+		"s3:\n  region: eu-west-1\nregion: us-east-1\n",
 		"s3: [1, 2]\n",
 		"part_size: [1]\n",
 		"a: [\n",
 		"",
 		"{}",
-		"region: a\n---\nregion: b\n",
+		"region: us-east-1\n---\nregion: eu-west-1\n",
 		"&a x: *a\n",
+		"defualt_bucket: b\n",
+		"s3:\n",
+		"s3: {}\n",
+		"s3:\n  region: us-east-1\n---\n",
+		"region: US East\n",
+		"endpoint: http://u:p@host:9000\n",
+		"endpoint: http://host:99999/path?q#f\n",
+		"endpoint: host:0\n",
+		"region: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		"concurrency: wJalrXUtnFEMI/K7MDENG\n",
 	}
 	for _, s := range seeds {
 		for shape := range uint8(3) {
@@ -108,22 +125,45 @@ func FuzzParseConfig(f *testing.F) {
 			if leak(err.Error()) {
 				t.Fatalf("ParseConfig error shows a secret: %v", err)
 			}
+			if msg := err.Error(); strings.Contains(msg, "storage.Config") || strings.Contains(msg, "struct {") {
+				t.Fatalf("ParseConfig error names an internal type: %v", err)
+			}
 			return
 		}
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("ParseConfig accepted a config that Validate refuses: %v", err)
 		}
+		// One document only: a second one is refused, not ignored.
+		docs := 0
+		for dec := yaml.NewDecoder(bytes.NewReader(doc)); ; docs++ {
+			var n yaml.Node
+			if dec.Decode(&n) != nil {
+				break
+			}
+		}
+		if docs > 1 {
+			t.Fatalf("ParseConfig accepted %d YAML documents", docs)
+		}
 		if s := cfg.String(); leak(s) {
 			t.Fatalf("String shows a secret: %s", s)
+		}
+		js, err := json.Marshal(cfg)
+		if err != nil || leak(string(js)) {
+			t.Fatalf("json.Marshal: %s, %v", js, err)
 		}
 		out, err := yaml.Marshal(cfg)
 		if err != nil {
 			t.Fatalf("yaml.Marshal of an accepted config: %v", err)
 		}
+		if leak(string(out)) {
+			t.Fatalf("yaml.Marshal shows a secret:\n%s", out)
+		}
 		again, err := ParseConfig(out)
 		if err != nil {
 			t.Fatalf("ParseConfig of the marshalled config:\n%s\nerror: %v", out, err)
 		}
+		// Everything but the secrets, which marshal as REDACTED.
+		again.SecretAccessKey, again.SessionToken = cfg.SecretAccessKey, cfg.SessionToken
 		if diff := diffConfig(cfg, again); diff != "" {
 			t.Fatalf("config changed in a YAML round trip (-before +after):\n%s", diff)
 		}
@@ -143,6 +183,11 @@ func FuzzParseHeaders(f *testing.F) {
 	f.Add("X-Unknown", "v", "x-amz-meta-", "v")
 	f.Add("x-amz-meta-ctl", "a\x00b", "x-amz-meta-tab", "a\tb é")
 	f.Add("x-amz-meta-bad", "\xff\xfe", "content-disposition", "é")
+	f.Add("x-amz-tagging", "a=b&c=d", "x-amz-meta-eq", "x=?y")
+	f.Add("X-Amz-Tagging", "a=b&a=c", "x-amz-meta-w", "=?utf-8?q?a?=")
+	f.Add("x-amz-tagging", "k%21=v", "x-amz-server-side-encryption-aws-kms-key-id", "key")
+	f.Add("x-amz-tagging", "aws%3Ak=v", "x-amz-tagging", "=b")
+	f.Add("x-amz-tagging", "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11", "Expires", "x")
 	f.Fuzz(func(t *testing.T, name1, value1, name2, value2 string) {
 		h := Headers{name1: value1, name2: value2}
 		a, err := parseHeaders(h)
@@ -181,6 +226,83 @@ func FuzzParseHeaders(f *testing.F) {
 		}
 		if want := len(a.meta) > 0; a.hasMeta != want {
 			t.Fatalf("parseHeaders(%q): hasMeta %v with %d metadata", h, a.hasMeta, len(a.meta))
+		}
+		// Every accepted header goes into every SDK input a write uses.
+		var put s3.PutObjectInput
+		var create s3.CreateMultipartUploadInput
+		var cp s3.CopyObjectInput
+		if err := errors.Join(a.putObjectInput(&put), a.createMultipartUploadInput(&create), a.copyObjectInput(&cp)); err != nil {
+			t.Fatalf("parseHeaders(%q) accepted headers an SDK input refuses: %v", h, err)
+		}
+		if v, ok := a.system[hTagging]; ok && v != "" {
+			q, err := url.ParseQuery(v)
+			if err != nil || len(q) > maxTags || len(q) != len(strings.Split(v, "&")) {
+				t.Fatalf("parseHeaders accepted x-amz-tagging %q (%v, %v)", v, q, err)
+			}
+			for k, vs := range q {
+				if k == "" || utf8.RuneCountInString(k) > maxTagKeyLen || utf8.RuneCountInString(vs[0]) > maxTagValueLen {
+					t.Fatalf("parseHeaders accepted x-amz-tagging %q with key %q", v, k)
+				}
+			}
+			if aws.ToString(put.Tagging) != v || aws.ToString(cp.Tagging) != v || cp.TaggingDirective != types.TaggingDirectiveReplace {
+				t.Fatalf("x-amz-tagging %q did not reach PutObject and CopyObject", v)
+			}
+		}
+	})
+}
+
+// Validate never panics on any endpoint or region; an endpoint it accepts
+// becomes a URL of scheme, host and port only, a port in range; a region
+// it accepts has a region's shape.
+func FuzzValidateEndpointRegion(f *testing.F) {
+	for _, s := range []string{
+		"127.0.0.1:9000", "http://127.0.0.1:9000", "https://s3.example.com/", "s3.example.com",
+		"http://u:p@h", "http://h/p", "http://h?q", "http://h#f", "h:0", "h:65536", "h:", "http://:80",
+		"[::1]:9000", "http://[::1]", "ftp://h", "http://h h", "http://%zz", "", "http://h:8o",
+		"ftp://alice:hunter2secret@h", "://000000@",
+	} {
+		f.Add(s, "us-east-1", uint8(0))
+		f.Add(s, "auto", uint8(1))
+	}
+	f.Add("", "US-EAST-1", uint8(2))
+	f.Add("h", "-x", uint8(2))
+	f.Fuzz(func(t *testing.T, endpoint, region string, tlsSel uint8) {
+		c := Config{Endpoint: endpoint, Region: region}
+		switch tlsSel % 3 {
+		case 1:
+			c.TLS = new(bool)
+		case 2:
+			c.TLS = &[]bool{true}[0]
+		}
+		err := c.Validate()
+		if err != nil {
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Validate(%q, %q): %v, not ErrInvalidConfig", endpoint, region, err)
+			}
+			_, rest, _ := strings.Cut(endpoint, "://")
+			if user, _, ok := strings.Cut(rest, "@"); ok && len(user) >= 6 && strings.Contains(err.Error(), user) {
+				t.Fatalf("Validate shows the user info of endpoint %q: %v", endpoint, err)
+			}
+			return
+		}
+		if region != "" && !anyRegion.MatchString(region) {
+			t.Fatalf("Validate accepted region %q", region)
+		}
+		if endpoint == "" {
+			return
+		}
+		e, err := c.endpointURL()
+		if err != nil {
+			t.Fatalf("Validate accepted %q, endpointURL refuses: %v", endpoint, err)
+		}
+		u, err := url.Parse(e)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+			t.Fatalf("Validate accepted %q as %q (%+v, %v)", endpoint, e, u, err)
+		}
+		if p := u.Port(); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				t.Fatalf("Validate accepted %q with port %q", endpoint, p)
+			}
 		}
 	})
 }

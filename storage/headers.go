@@ -6,9 +6,12 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -125,8 +128,72 @@ func checkSystemValue(name, value string) error {
 		if !slices.Contains(types.ObjectCannedACL("").Values(), types.ObjectCannedACL(value)) {
 			return fmt.Errorf("%w: unknown canned ACL %q", ErrInvalidHeader, value)
 		}
+	case hTagging:
+		if err := checkTagging(value); err != nil {
+			return fmt.Errorf("%w: x-amz-tagging %q: %v", ErrInvalidHeader, value, err)
+		}
 	}
 	return nil
+}
+
+// S3's limits on object tags.
+const (
+	maxTags        = 10
+	maxTagKeyLen   = 128 // characters
+	maxTagValueLen = 256 // characters
+)
+
+// checkTagging checks an x-amz-tagging value as S3 does: URL-encoded
+// key=value pairs joined by '&', at most 10, keys unique, 1 to 128
+// characters, not starting with "aws:", values up to 256, both made of
+// letters, digits, spaces and + - = . _ : / @. (MinIO also refuses
+// non-ASCII letters in values; AWS takes them.)
+func checkTagging(v string) error {
+	if v == "" {
+		return nil
+	}
+	pairs := strings.Split(v, "&")
+	if len(pairs) > maxTags {
+		return fmt.Errorf("%d tags, S3 allows at most %d", len(pairs), maxTags)
+	}
+	seen := map[string]bool{}
+	for _, pair := range pairs {
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(rawKey)
+		value, err2 := url.QueryUnescape(rawValue)
+		switch {
+		case err1 != nil || err2 != nil:
+			return fmt.Errorf("%q is not URL-encoded key=value", pair)
+		case key == "":
+			return fmt.Errorf("%q has an empty key", pair)
+		case seen[key]:
+			return fmt.Errorf("key %q given twice", key)
+		case utf8.RuneCountInString(key) > maxTagKeyLen:
+			return fmt.Errorf("key %q is over %d characters", key, maxTagKeyLen)
+		case utf8.RuneCountInString(value) > maxTagValueLen:
+			return fmt.Errorf("the value of %q is over %d characters", key, maxTagValueLen)
+		case strings.HasPrefix(strings.ToLower(key), "aws:"):
+			return fmt.Errorf("key %q: the aws: prefix is reserved", key)
+		case !tagText(key) || !tagText(value):
+			return fmt.Errorf("%q: tags hold only letters, digits, spaces and + - = . _ : / @", pair)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// tagText reports whether s is valid UTF-8 made of the characters S3
+// allows in tags.
+func tagText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' && !strings.ContainsRune("+-=._:/@", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // encodeValue makes a metadata value safe for an HTTP header: printable

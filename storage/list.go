@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3map/s3map/internal/seqerr"
 )
 
 // ListOptions tune List. A nil *ListOptions lists every key under the
@@ -29,13 +31,12 @@ type ListOptions struct {
 // bucket), in S3's byte-wise key order, one page of requests at a time (so
 // memory does not grow with the number of keys). Only Name, Size, ETag and
 // LastModified are set. The error function reports the first failure once
-// the loop is over; breaking out early is safe. Each range lists afresh
-// and resets the error function, so range one sequence from one goroutine
-// at a time (call List again for concurrent listings).
+// the loop is over; breaking out early is safe. Each range lists afresh;
+// ranging one sequence from several goroutines at once is safe, and the
+// error function then reports the range that ended last (the promise of
+// kv.Store.Keys).
 func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOptions) (iter.Seq[Info], func() error) {
 	const op = "List"
-	var failure error
-	errf := func() error { return failure }
 	if opts == nil {
 		opts = &ListOptions{}
 	}
@@ -44,10 +45,9 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 		err = inputError(op, n, ErrInvalidConfig, "PageSize %d is not 0 to 1000", opts.PageSize)
 	}
 	if err != nil {
-		return func(func(Info) bool) { failure = err }, errf
+		return seqerr.Fail[Info](err)
 	}
-	seq := func(yield func(Info) bool) {
-		failure = nil
+	return seqerr.New(func(yield func(Info) bool) error {
 		in := &s3.ListObjectsV2Input{
 			Bucket:       &n.Bucket,
 			Prefix:       &prefix,
@@ -67,39 +67,34 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 		last := ""
 		for {
 			if err := ctx.Err(); err != nil {
-				failure = opError(ctx, op, n, err)
-				return
+				return opError(ctx, op, n, err)
 			}
 			out, err := s.client.ListObjectsV2(ctx, in)
 			if err != nil {
-				failure = opError(ctx, op, n, err)
-				return
+				return opError(ctx, op, n, err)
 			}
 			page, err := pageInfos(n.Bucket, out)
 			if err != nil {
-				failure = opError(ctx, op, n, err)
-				return
+				return opError(ctx, op, n, err)
 			}
 			for _, info := range page {
 				if err := ctx.Err(); err != nil {
-					failure = opError(ctx, op, n, err)
-					return
+					return opError(ctx, op, n, err)
 				}
 				if info.Name.Key <= last && last != "" {
 					continue
 				}
 				last = info.Name.Key
 				if !yield(info) {
-					return
+					return nil
 				}
 			}
 			if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
-				return
+				return nil
 			}
 			in.ContinuationToken = out.NextContinuationToken
 		}
-	}
-	return seq, errf
+	})
 }
 
 // pageInfos turns one ListObjectsV2 page into Infos in key order, common

@@ -29,7 +29,7 @@ func ParseName(s string) (Name, error) {
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket != "" {
-		if err := checkBucket(bucket); err != nil {
+		if err := CheckBucket(bucket); err != nil {
 			return Name{}, err
 		}
 	}
@@ -75,10 +75,13 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// checkBucket refuses bucket names that cannot be sent in a path. It is
-// lenient (legacy buckets may hold upper case and underscores); the server
-// has the last word.
-func checkBucket(b string) error {
+// CheckBucket returns an error that errors.Is ErrInvalidName unless b can
+// name an existing bucket in a request: 3 to 255 letters, digits, '.', '-'
+// and '_'. It is lenient (legacy buckets may hold upper case and
+// underscores); the server has the last word. CreateBucket applies S3's
+// stricter rules for new buckets. Every operation checks its bucket with
+// it before sending anything.
+func CheckBucket(b string) error {
 	if len(b) < 3 || len(b) > 255 {
 		return fmt.Errorf("%w: bucket name %q must be 3 to 255 characters", ErrInvalidName, b)
 	}

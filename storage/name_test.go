@@ -178,12 +178,12 @@ func TestCheckBucket(t *testing.T) {
 		{"abc\x00", false},
 	}
 	for _, tt := range tests {
-		err := checkBucket(tt.bucket)
+		err := CheckBucket(tt.bucket)
 		if tt.ok != (err == nil) {
-			t.Errorf("checkBucket(%q) = %v; want ok %v", tt.bucket, err, tt.ok)
+			t.Errorf("CheckBucket(%q) = %v; want ok %v", tt.bucket, err, tt.ok)
 		}
 		if err != nil && !errors.Is(err, ErrInvalidName) {
-			t.Errorf("checkBucket(%q) = %v; want ErrInvalidName", tt.bucket, err)
+			t.Errorf("CheckBucket(%q) = %v; want ErrInvalidName", tt.bucket, err)
 		}
 	}
 }
@@ -219,8 +219,8 @@ func TestCheckNewBucket(t *testing.T) {
 		if err != nil && !errors.Is(err, ErrInvalidName) {
 			t.Errorf("checkNewBucket(%q) = %v; want ErrInvalidName", tt.bucket, err)
 		}
-		if tt.ok && checkBucket(tt.bucket) != nil {
-			t.Errorf("checkNewBucket accepts %q but checkBucket refuses it", tt.bucket)
+		if tt.ok && CheckBucket(tt.bucket) != nil {
+			t.Errorf("checkNewBucket accepts %q but CheckBucket refuses it", tt.bucket)
 		}
 	}
 }

@@ -22,15 +22,17 @@ type PresignedRequest struct {
 // maxPresignTTL is the longest validity SigV4 allows.
 const maxPresignTTL = 7 * 24 * time.Hour
 
+// checkTTL refuses a validity SigV4 cannot sign: it counts whole seconds,
+// from 1 to 7 days. The error matches ErrInvalidConfig.
 func checkTTL(op string, n Name, ttl time.Duration) error {
-	if ttl <= 0 || ttl > maxPresignTTL {
-		return inputError(op, n, ErrInvalidConfig, "expiry %v is not between 0 and 7 days", ttl)
+	if ttl < time.Second || ttl > maxPresignTTL {
+		return &Error{Op: op, Name: n, Err: fmt.Errorf("expiry must be between 1s and 7 days, got %v", ttl), kinds: []error{ErrInvalidConfig}}
 	}
 	return nil
 }
 
-// PresignGet returns a GET request for the object, valid for ttl (at most
-// 7 days). No request is sent.
+// PresignGet returns a GET request for the object, valid for ttl (1s to 7
+// days; other values are an ErrInvalidConfig error). No request is sent.
 func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (PresignedRequest, error) {
 	const op = "PresignGet"
 	n, err := s.resolve(op, n, true)
@@ -48,8 +50,9 @@ func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (Pr
 }
 
 // PresignPut returns a PUT request that uploads the object, valid for ttl
-// (at most 7 days). Headers given in h (metadata, Content-Type...) are
-// signed: the uploader must send them as they are in the result's Header.
+// (1s to 7 days, as PresignGet). Headers given in h (metadata,
+// Content-Type, server-side encryption...) are signed: the uploader must
+// send them as they are in the result's Header.
 func (s *Storage) PresignPut(ctx context.Context, n Name, ttl time.Duration, h Headers) (PresignedRequest, error) {
 	const op = "PresignPut"
 	n, err := s.resolve(op, n, true)

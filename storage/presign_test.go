@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -53,6 +54,29 @@ func TestPresigned(t *testing.T) {
 		}
 		if _, err := st.PresignGet(ctx, n, 8*24*time.Hour); err == nil {
 			t.Error("PresignGet for 8 days: want an error (SigV4 allows 7)")
+		}
+	})
+}
+
+// A validity SigV4 cannot sign is refused plainly, before anything else.
+func TestPresignExpiry(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		n := storage.Name{Key: "k"}
+		for ttl, shown := range map[time.Duration]string{0: "0s", -time.Minute: "-1m0s", 500 * time.Millisecond: "500ms", 7*24*time.Hour + time.Second: "168h0m1s"} {
+			want := "expiry must be between 1s and 7 days, got " + shown
+			_, getErr := tg.Storage.PresignGet(ctx, n, ttl)
+			_, putErr := tg.Storage.PresignPut(ctx, n, ttl, nil)
+			for _, err := range []error{getErr, putErr} {
+				if !errors.Is(err, storage.ErrInvalidConfig) || !strings.HasSuffix(err.Error(), ": "+want) {
+					t.Errorf("ttl %v: %v; want an ErrInvalidConfig ending %q", ttl, err, want)
+				}
+			}
+		}
+		for _, ttl := range []time.Duration{time.Second, 7 * 24 * time.Hour} {
+			if _, err := tg.Storage.PresignGet(ctx, n, ttl); err != nil {
+				t.Errorf("PresignGet for %v: %v", ttl, err)
+			}
 		}
 	})
 }

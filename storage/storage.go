@@ -85,8 +85,8 @@ func (o *Options) withDefaults() Options {
 
 func (o Options) validate() error {
 	switch {
-	case o.DefaultBucket != "" && checkBucket(o.DefaultBucket) != nil:
-		return fmt.Errorf("storage: Options.DefaultBucket: %w", checkBucket(o.DefaultBucket))
+	case o.DefaultBucket != "" && CheckBucket(o.DefaultBucket) != nil:
+		return fmt.Errorf("storage: Options.DefaultBucket: %w", CheckBucket(o.DefaultBucket))
 	case o.PartSize < minPartSize:
 		return fmt.Errorf("%w: Options.PartSize %d is under S3's minimum part of 5 MiB", ErrInvalidConfig, o.PartSize)
 	case o.CopyPartSize < minPartSize:
@@ -219,7 +219,7 @@ func (s *Storage) resolve(op string, n Name, needKey bool) (Name, error) {
 		}
 		n.Bucket = s.opts.DefaultBucket
 	}
-	if err := checkBucket(n.Bucket); err != nil {
+	if err := CheckBucket(n.Bucket); err != nil {
 		return n, &Error{Op: op, Name: n, Err: err, kinds: []error{ErrInvalidName}}
 	}
 	if needKey {

@@ -61,14 +61,14 @@ func run(ctx context.Context, out io.Writer, config string, workers, each int) (
 		name := fmt.Sprintf("worker-%d", w)
 		g.Go(func() error {
 			for range each {
-				err := kv.UpdateWithOptions(ctx, states, "state", func(old State, exists bool) (State, error) {
+				err := kv.Update(ctx, states, "state", func(old State, exists bool) (State, error) {
 					if old.ByWorker == nil {
 						old.ByWorker = map[string]int{}
 					}
 					old.Visits++
 					old.ByWorker[name]++
 					return old, nil
-				}, &kv.UpdateOptions{MaxAttempts: 1000})
+				})
 				if err != nil {
 					return err
 				}

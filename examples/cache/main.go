@@ -1,5 +1,5 @@
 // Command cache stacks three stores, each a cache of the next: a memory
-// kv.Cache, over a kv.Tiered store that keeps copies in a local directory
+// cache.Cache, over a cache.Tiered store that keeps copies in a local directory
 // (kv.Dir), over a BucketMap on a fresh prefix per run. It writes a few keys
 // through the stack and reads them back in phases, printing what each
 // layer did: memory hits, misses and revalidations, and the disk tier's
@@ -27,6 +27,7 @@ import (
 	"github.com/s3map/s3map/bucketmap"
 	"github.com/s3map/s3map/internal/exampleenv"
 	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage"
 )
 
@@ -75,9 +76,9 @@ func run(ctx context.Context, out io.Writer, config string) (err error) {
 	defer dir.Close()
 	fmt.Fprintf(os.Stderr, "disk tier in %s (removed at exit)\n", tmp)
 
-	tier := kv.NewTiered(dir, bucket, nil)
+	tier := cache.NewTiered(dir, bucket, nil)
 	clock := &fakeClock{}
-	memory := kv.NewCache(tier, &kv.CacheOptions{TTL: ttl, Now: clock.now})
+	memory := cache.New(tier, &cache.Options{TTL: ttl, Now: clock.now})
 
 	p := printer{out: out, tier: tier}
 	for _, key := range keys {
@@ -114,7 +115,7 @@ func run(ctx context.Context, out io.Writer, config string) (err error) {
 		return err
 	}
 
-	fresh := kv.NewCache(tier, &kv.CacheOptions{TTL: ttl, Now: clock.now})
+	fresh := cache.New(tier, &cache.Options{TTL: ttl, Now: clock.now})
 	if err := p.read(ctx, "read 6: a new, empty memory cache over the same disk", fresh); err != nil {
 		return err
 	}
@@ -124,11 +125,11 @@ func run(ctx context.Context, out io.Writer, config string) (err error) {
 // printer prints the phases of the run and the counters of each layer.
 type printer struct {
 	out  io.Writer
-	tier kv.Tiered
+	tier cache.Tiered
 }
 
 // read reads every key through memory, printing the values and counters.
-func (p printer) read(ctx context.Context, phase string, memory *kv.Cache) error {
+func (p printer) read(ctx context.Context, phase string, memory cache.Cache) error {
 	fmt.Fprintln(p.out, phase)
 	for _, key := range keys {
 		v, err := memory.Get(ctx, key)
@@ -142,7 +143,7 @@ func (p printer) read(ctx context.Context, phase string, memory *kv.Cache) error
 }
 
 // stats prints the counters of memory and of the disk tier so far.
-func (p printer) stats(memory *kv.Cache) {
+func (p printer) stats(memory cache.Cache) {
 	m := memory.Stats()
 	fmt.Fprintf(p.out, "  memory: %d hits, %d misses, %d revalidations, %d bytes saved\n",
 		m.Hits, m.Misses, m.Revalidations, m.BytesSaved)

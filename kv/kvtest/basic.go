@@ -143,6 +143,11 @@ func keyTests(t *testing.T, s *suite) {
 				if reason, ok := s.opts.UnsupportedKeys[odd.key]; ok {
 					t.Skipf("Options.UnsupportedKeys[%q]: %s", odd.key, reason)
 				}
+				if checker, ok := st.(kv.KeyChecker); ok {
+					if err := checker.CheckKey(odd.key); err != nil {
+						t.Skipf("the store refuses it (KeyChecker tests that Set agrees): %v", err)
+					}
+				}
 				value := []byte("value of " + odd.key)
 				mustSet(t, st, odd.key, value)
 				wantValue(t, st, odd.key, value)
@@ -196,7 +201,21 @@ func keyTests(t *testing.T, s *suite) {
 	})
 }
 
-// keyCheckerTests: a KeyChecker agrees with the store's methods.
+// hostileKeys are keys some stores refuse beyond kv.CheckKey (BucketMap:
+// control characters, what S3 servers mangle). Each store may accept or
+// refuse each one, as long as its CheckKey and its Set agree; so may it
+// the odd keys (dot segments among them) not in Options.UnsupportedKeys.
+var hostileKeys = []struct{ name, key string }{
+	{"NUL", "a\x00b"},
+	{"Control", "a\x01b"},
+	{"Newline", "line\nbreak"},
+	{"DEL", "a\x7fb"},
+	{"Noncharacter", "a\ufffeb"},
+}
+
+// keyCheckerTests: a KeyChecker agrees with the store's methods: a key its
+// CheckKey accepts is stored by Set, and one it refuses is refused by Set,
+// both with kv.ErrInvalidKey.
 func keyCheckerTests(t *testing.T, s *suite) {
 	s.run(t, "KeyChecker", func(t *testing.T) {
 		st := s.newStore(t)
@@ -207,19 +226,39 @@ func keyCheckerTests(t *testing.T, s *suite) {
 		case !ok:
 			t.Skipf("%T does not implement kv.KeyChecker", st)
 		}
-		valid := []string{"a", s.maxKey()}
-		for _, odd := range oddKeys {
-			if _, ok := s.opts.UnsupportedKeys[odd.key]; !ok { // a store may refuse those
-				valid = append(valid, odd.key)
-			}
-		}
-		for _, key := range valid {
-			if err := checker.CheckKey(key); err != nil && key != "" {
-				t.Errorf("CheckKey(%q) = %v; want nil", key, err)
-			}
-		}
+		ctx := t.Context()
 		for _, bad := range s.invalidKeys() {
 			wantErrorIs(t, "CheckKey("+bad.name+")", checker.CheckKey(bad.key), kv.ErrInvalidKey)
+		}
+		if err := checker.CheckKey("a"); err != nil {
+			t.Errorf("CheckKey(%q) = %v; want nil", "a", err)
+		}
+		if key := s.maxKey(); key != "" {
+			if err := checker.CheckKey(key); err != nil {
+				t.Errorf("CheckKey(the longest key) = %v; want nil", err)
+			}
+		}
+		candidates := append(slices.Clone(oddKeys), hostileKeys...)
+		for _, c := range candidates {
+			if _, unsupported := s.opts.UnsupportedKeys[c.key]; unsupported {
+				continue
+			}
+			checkErr := checker.CheckKey(c.key)
+			setErr := st.Set(ctx, c.key, []byte("v"))
+			switch {
+			case checkErr == nil && setErr != nil:
+				t.Errorf("%s: CheckKey(%q) accepts it, but Set refuses: %v", c.name, c.key, setErr)
+			case checkErr != nil && setErr == nil:
+				t.Errorf("%s: CheckKey(%q) refuses it (%v), but Set stores it", c.name, c.key, checkErr)
+			case checkErr != nil:
+				wantErrorIs(t, c.name+": CheckKey", checkErr, kv.ErrInvalidKey)
+				wantErrorIs(t, c.name+": Set", setErr, kv.ErrInvalidKey)
+			}
+			if setErr == nil {
+				if err := st.Delete(ctx, c.key); err != nil {
+					t.Errorf("%s: Delete(%q): %v", c.name, c.key, err)
+				}
+			}
 		}
 	})
 }

@@ -25,12 +25,18 @@
 //     a//b, dot segments, keys differing only in case), the longest key
 //     (kv.MaxKeyLen bytes with the store's prefix), and invalid keys
 //     (empty, not UTF-8, too long) refused with kv.ErrInvalidKey by every
-//     method.
+//     method. For a kv.KeyChecker, that its CheckKey agrees with its Set on
+//     the odd keys and on keys some stores refuse (control characters,
+//     noncharacters, dot segments): accepted by both, or refused by both
+//     with kv.ErrInvalidKey. An odd key the store's CheckKey refuses is
+//     skipped in the odd-keys test.
 //   - Listing: byte-wise order; each range lists afresh; Set and Delete
 //     inside the loop; Options.ManyKeys keys, written concurrently, listed
 //     across pages; breaking out early, with no goroutine left behind;
 //     a listing failure reaching the error function.
-//   - Concurrency: writers and readers at once (run with -race).
+//   - Concurrency: writers and readers at once, and one Keys sequence
+//     ranged from several goroutines at once, each range listing every
+//     key (kv.Store's promise; run with -race).
 //   - Context: every method, with a cancelled context, returns an error
 //     that errors.Is context.Canceled, and does nothing.
 //   - Versioned, Batcher, PrefixLister: the contract of each optional
@@ -41,7 +47,8 @@
 //
 // Then all of it again on kv.WithPrefix(store, Prefix), in the group
 // "WithPrefix", which also checks that the prefix isolates its keys and
-// that the prefixed store has exactly the optional abilities of the store.
+// that the prefixed store follows kv's ability rule (Versioned exactly when
+// the store is; always a Batcher, a PrefixLister and a KeyChecker).
 //
 // # Stores that differ
 //
@@ -49,7 +56,8 @@
 // store puts before every key (KeyPrefixLen), a store whose listing fails
 // (FailingKeys), odd keys a server cannot hold (UnsupportedKeys) and
 // subtests a store cannot pass (Skip). Each skip names its reason in the
-// test output. A store that puts a prefix before its keys must also be a
+// test output; a Skip entry that names no subtest fails the "Options"
+// subtest. A store that puts a prefix before its keys must also be a
 // kv.KeyChecker, so that kv.WithPrefix and the batch functions can refuse
 // a key too long for it before anything is written.
 //

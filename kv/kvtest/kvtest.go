@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,7 +47,9 @@ type Options struct {
 	// "Versioned/CompareAndDelete" or "Batcher"), each with the reason the
 	// store cannot pass them. They skip with the reason, in both groups.
 	// The two tests only the WithPrefix group has are named by their full
-	// path: "WithPrefix/Isolation" and "WithPrefix/Abilities".
+	// path: "WithPrefix/Isolation" and "WithPrefix/Abilities". An entry
+	// that names no subtest fails Run's "Options" subtest, so a typo never
+	// silently skips nothing.
 	Skip map[string]string
 }
 
@@ -77,7 +82,8 @@ func Run(t *testing.T, newStore func(t *testing.T) kv.Store[[]byte], opts *Optio
 	if o.ManyKeys <= 0 {
 		o.ManyKeys = DefaultManyKeys
 	}
-	plain := &suite{newStore: newStore, opts: o, prefixLen: o.KeyPrefixLen}
+	reg := &registry{paths: map[string]bool{}}
+	plain := &suite{newStore: newStore, opts: o, prefixLen: o.KeyPrefixLen, reg: reg}
 	plain.runAll(t)
 
 	prefixed := &suite{
@@ -86,6 +92,7 @@ func Run(t *testing.T, newStore func(t *testing.T) kv.Store[[]byte], opts *Optio
 		},
 		opts:      o,
 		prefixLen: o.KeyPrefixLen + len(Prefix),
+		reg:       reg,
 	}
 	if o.FailingKeys != nil {
 		prefixed.opts.FailingKeys = func(t *testing.T) kv.Store[[]byte] {
@@ -95,10 +102,63 @@ func Run(t *testing.T, newStore func(t *testing.T) kv.Store[[]byte], opts *Optio
 	t.Run("WithPrefix", func(t *testing.T) {
 		prefixed.runAll(t)
 		// The tests only this group has go by their full path.
-		only := &suite{opts: o, path: "WithPrefix"}
+		only := &suite{opts: o, path: "WithPrefix", reg: reg}
 		only.run(t, "Isolation", func(t *testing.T) { testPrefixIsolation(t, newStore(t)) })
 		only.run(t, "Abilities", func(t *testing.T) { testPrefixAbilities(t, newStore(t)) })
 	})
+	t.Run("Options", func(t *testing.T) { reg.checkSkip(t, o.Skip) })
+}
+
+// registry records the paths of the subtests Run made, so that an
+// Options.Skip entry that names none (a typo, a renamed test) fails
+// instead of silently skipping nothing.
+type registry struct {
+	mu       sync.Mutex
+	paths    map[string]bool
+	filtered bool // a -run or -skip pattern left some subtest out
+}
+
+// add records path, and whether its subtest ran (or was left out by a
+// pattern; a subtest skipped by Options.Skip runs).
+func (r *registry) add(path string, ran bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paths[path] = true
+	if !ran {
+		r.filtered = true
+	}
+}
+
+// checkSkip fails t for each entry of skip that names no subtest of Run
+// (nor lies below one that skip names). When a -run or -skip pattern left
+// subtests out, their paths are unknown and nothing is checked.
+func (r *registry) checkSkip(t *testing.T, skip map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.filtered {
+		t.Skip("a -run or -skip pattern left subtests out: Options.Skip not checked")
+	}
+	for _, path := range slices.Sorted(maps.Keys(skip)) {
+		if r.paths[path] || r.belowSkipped(path, skip) {
+			continue
+		}
+		t.Errorf("Options.Skip[%q] names no subtest of kvtest.Run (paths are like \"Versioned/CompareAndSwap\" or \"Batcher\", without \"WithPrefix/\")", path)
+	}
+}
+
+// belowSkipped reports whether a group holding path ran and was skipped
+// whole by skip, so that path's own subtest never started.
+func (r *registry) belowSkipped(path string, skip map[string]string) bool {
+	for p := path; ; {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
+		if _, ok := skip[p]; ok && r.paths[p] {
+			return true
+		}
+	}
 }
 
 // suite runs the tests with one way of making stores.
@@ -108,6 +168,7 @@ type suite struct {
 	prefixLen int // bytes put before every key by the stores under test
 
 	path string // of the group being run, below Run's test, without WithPrefix
+	reg  *registry
 }
 
 // runAll runs every test of the contract.
@@ -128,24 +189,31 @@ func (s *suite) group(t *testing.T, name string, tests func(t *testing.T, s *sui
 	t.Helper()
 	sub := *s
 	sub.path = joinPath(s.path, name)
+	ran := false
 	t.Run(name, func(t *testing.T) {
+		ran = true
 		if reason, ok := s.skipped(sub.path); ok {
 			t.Skip(reason)
 		}
 		tests(t, &sub)
 	})
+	s.reg.add(sub.path, ran)
 }
 
 // run runs f as a subtest named name, unless Options.Skip names it.
 func (s *suite) run(t *testing.T, name string, f func(t *testing.T)) bool {
 	t.Helper()
 	path := joinPath(s.path, name)
-	return t.Run(name, func(t *testing.T) {
+	ran := false
+	ok := t.Run(name, func(t *testing.T) {
+		ran = true
 		if reason, ok := s.skipped(path); ok {
 			t.Skip(reason)
 		}
 		f(t)
 	})
+	s.reg.add(path, ran)
+	return ok
 }
 
 // skipped returns the reason Options.Skip gives for path or for a group

@@ -2,10 +2,12 @@ package kvtest_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"maps"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +96,25 @@ var mutants = map[string]mutant{
 		newStore: func(t *testing.T) kv.Store[[]byte] { return memory(t) },
 		opts:     &kvtest.Options{KeyPrefixLen: 10},
 		run:      "/^Keys$/^Invalid$", wantFail: "Keys/Invalid/TooLong",
+	},
+	"misspelt skip": {
+		// Every group skipped, and one entry that names nothing.
+		newStore: func(t *testing.T) kv.Store[[]byte] { return memory(t) },
+		opts: &kvtest.Options{Skip: map[string]string{
+			"Basic": "fast", "Keys": "fast", "Listing": "fast", "Concurrency": "fast",
+			"Context": "fast", "Versioned": "fast", "Batcher": "fast", "BatchFunctions": "fast",
+			"PrefixLister": "fast", "WithPrefix/Isolation": "fast", "WithPrefix/Abilities": "fast",
+			"Basik": "a typo",
+		}},
+		run: "", wantFail: "Options",
+	},
+	"ranges share a cursor": {
+		newStore: func(t *testing.T) kv.Store[[]byte] { return &sharedCursorStore{Memory: memory(t)} },
+		run:      "/^Concurrency$/^RangeFromGoroutines$", wantFail: "Concurrency/RangeFromGoroutines",
+	},
+	"check key disagrees with set": {
+		newStore: func(t *testing.T) kv.Store[[]byte] { return strictCheckerStore{memory(t)} },
+		run:      "/^Keys$/^KeyChecker$", wantFail: "Keys/KeyChecker",
 	},
 	"prefix lister ignores prefix": {
 		newStore: func(t *testing.T) kv.Store[[]byte] { return unprefixingStore{memory(t)} },
@@ -262,4 +283,54 @@ type unprefixingStore struct{ *kv.Memory[[]byte] }
 
 func (s unprefixingStore) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
 	return s.Memory.Keys(ctx)
+}
+
+// sharedCursorStore's Keys sequence keeps one position for all ranges, so
+// ranges from several goroutines at once split the keys between them.
+type sharedCursorStore struct {
+	*kv.Memory[[]byte]
+}
+
+func (s *sharedCursorStore) Keys(ctx context.Context) (iter.Seq[string], func() error) {
+	var (
+		mu   sync.Mutex
+		keys []string
+		next int
+		init bool
+	)
+	seq := func(yield func(string) bool) {
+		mu.Lock()
+		if !init {
+			inner, _ := s.Memory.Keys(ctx)
+			keys = slices.Collect(inner)
+			init = true
+		}
+		mu.Unlock()
+		for {
+			mu.Lock()
+			if next >= len(keys) {
+				mu.Unlock()
+				return
+			}
+			key := keys[next]
+			next++
+			mu.Unlock()
+			if !yield(key) {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	return seq, func() error { return nil }
+}
+
+// strictCheckerStore's CheckKey refuses keys with a space, which its Set
+// stores.
+type strictCheckerStore struct{ *kv.Memory[[]byte] }
+
+func (s strictCheckerStore) CheckKey(key string) error {
+	if strings.Contains(key, " ") {
+		return fmt.Errorf("%w: no spaces", kv.ErrInvalidKey)
+	}
+	return s.Memory.CheckKey(key)
 }

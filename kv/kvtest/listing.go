@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,6 +224,39 @@ func testNoLeak(t *testing.T, st kv.Store[[]byte], total int) {
 // concurrencyTests: writers and readers at once, for the race detector and
 // for torn values.
 func concurrencyTests(t *testing.T, s *suite) {
+	// The promise of kv.Store.Keys: one sequence ranged from several
+	// goroutines at once lists every key in each range, without a data race
+	// (run with -race), and its error function then reports no failure.
+	s.run(t, "RangeFromGoroutines", func(t *testing.T) {
+		const keys, ranges = 30, 4
+		st := s.newStore(t)
+		var want []string
+		for i := range keys {
+			key := fmt.Sprintf("k%02d", i)
+			mustSet(t, st, key, []byte("v"))
+			want = append(want, key)
+		}
+		seq, errf := st.Keys(t.Context())
+		got := make([][]string, ranges)
+		var wg sync.WaitGroup
+		for r := range ranges {
+			wg.Go(func() {
+				for key := range seq {
+					got[r] = append(got[r], key)
+				}
+			})
+		}
+		wg.Wait()
+		for r := range ranges {
+			if diff := cmp.Diff(want, got[r]); diff != "" {
+				t.Errorf("range %d of %d ranging one sequence at once (-want +got):\n%s", r, ranges, diff)
+			}
+		}
+		if err := errf(); err != nil {
+			t.Errorf("error function after the ranges: %v", err)
+		}
+	})
+
 	s.run(t, "ReadersAndWriters", func(t *testing.T) {
 		const (
 			writers = 8

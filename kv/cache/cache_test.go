@@ -1,4 +1,4 @@
-package kv_test
+package cache_test
 
 import (
 	"bytes"
@@ -18,26 +18,27 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/kv/kvtest"
 )
 
 func TestCacheConformance(t *testing.T) {
 	variants := map[string]struct {
 		back func() kv.Store[[]byte]
-		opts *kv.CacheOptions
+		opts *cache.Options
 	}{
 		"Versioned":        {func() kv.Store[[]byte] { return kv.NewMemory[[]byte]() }, nil},
 		"Plain":            {func() kv.Store[[]byte] { return layerPlain{kv.NewMemory[[]byte]()} }, nil},
-		"AlwaysRevalidate": {func() kv.Store[[]byte] { return kv.NewMemory[[]byte]() }, &kv.CacheOptions{TTL: -1}},
-		"Tiny":             {func() kv.Store[[]byte] { return kv.NewMemory[[]byte]() }, &kv.CacheOptions{MaxBytes: 4096}},
+		"AlwaysRevalidate": {func() kv.Store[[]byte] { return kv.NewMemory[[]byte]() }, &cache.Options{TTL: -1}},
+		"Tiny":             {func() kv.Store[[]byte] { return kv.NewMemory[[]byte]() }, &cache.Options{MaxBytes: 4096}},
 	}
 	for name, v := range variants {
 		t.Run(name, func(t *testing.T) {
 			kvtest.Run(t, func(t *testing.T) kv.Store[[]byte] {
-				return kv.NewCache(v.back(), v.opts)
+				return cache.New(v.back(), v.opts)
 			}, &kvtest.Options{
 				FailingKeys: func(t *testing.T) kv.Store[[]byte] {
-					return kv.NewCache(layerFailingKeys{kv.NewMemory[[]byte]()}, v.opts)
+					return cache.New(layerFailingKeys{kv.NewMemory[[]byte]()}, v.opts)
 				},
 			})
 		})
@@ -83,7 +84,7 @@ type countingBack struct {
 	gets, getIfChanged, has, valueBytes atomic.Int64
 
 	failReads atomic.Int64 // how many more reads fail with errBack
-	failSets  atomic.Int64 // how many more Sets fail with errBack
+	failSets  atomic.Int64 // how many more writes (Set, SetIfAbsent, CompareAndSwap) fail with errBack
 }
 
 var errBack = errors.New("back store failed on purpose")
@@ -168,10 +169,16 @@ func (b countingVersionedBack) GetIfChanged(ctx context.Context, key string, kno
 }
 
 func (b countingVersionedBack) SetIfAbsent(ctx context.Context, key string, v []byte) (kv.Version, error) {
+	if take(&b.failSets) {
+		return "", errBack
+	}
 	return b.mem.SetIfAbsent(ctx, key, v)
 }
 
 func (b countingVersionedBack) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	if take(&b.failSets) {
+		return "", errBack
+	}
 	return b.mem.CompareAndSwap(ctx, key, old, v)
 }
 
@@ -180,7 +187,7 @@ func (b countingVersionedBack) CompareAndDelete(ctx context.Context, key string,
 }
 
 // statsOnly compares CacheStats without the approximate sizes.
-var statsOnly = cmpopts.IgnoreFields(kv.CacheStats{}, "Entries", "Bytes")
+var statsOnly = cmpopts.IgnoreFields(cache.Stats{}, "Entries", "Bytes")
 
 // mustGetValue fails the test unless s.Get(key) is want.
 func mustGetValue(t *testing.T, s kv.Store[[]byte], key, want string) {
@@ -198,7 +205,7 @@ func wantCounts(t *testing.T, back *countingBack, want backCounts) {
 	}
 }
 
-func wantStats(t *testing.T, c *kv.Cache, want kv.CacheStats) {
+func wantStats(t *testing.T, c cache.Cache, want cache.Stats) {
 	t.Helper()
 	if diff := cmp.Diff(want, c.Stats(), statsOnly); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
@@ -211,7 +218,7 @@ func TestCacheHitMovesNothing(t *testing.T) {
 	if err := back.mem.Set(ctx, "k", []byte("value")); err != nil {
 		t.Fatal(err)
 	}
-	c := kv.NewCache(countingVersionedBack{back}, nil)
+	c := cache.New(countingVersionedBack{back}, nil)
 	mustGetValue(t, c, "k", "value")
 	wantCounts(t, back, backCounts{Gets: 1, ValueBytes: 5})
 	for range 3 {
@@ -221,7 +228,7 @@ func TestCacheHitMovesNothing(t *testing.T) {
 		t.Fatalf("Has = %v, %v", ok, err)
 	}
 	wantCounts(t, back, backCounts{Gets: 1, ValueBytes: 5})
-	wantStats(t, c, kv.CacheStats{Hits: 4, Misses: 1})
+	wantStats(t, c, cache.Stats{Hits: 4, Misses: 1})
 
 	// The caller owns what Get returns.
 	got, _ := c.Get(ctx, "k")
@@ -238,7 +245,7 @@ func TestCacheRevalidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ttl = time.Minute
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{TTL: ttl, Now: clock.Now})
+	c := cache.New(countingVersionedBack{back}, &cache.Options{TTL: ttl, Now: clock.Now})
 
 	mustGetValue(t, c, "k", value)
 	wantCounts(t, back, backCounts{Gets: 1, ValueBytes: 1000})
@@ -247,7 +254,7 @@ func TestCacheRevalidation(t *testing.T) {
 	clock.Advance(ttl)
 	mustGetValue(t, c, "k", value)
 	wantCounts(t, back, backCounts{Gets: 1, GetIfChanged: 1, ValueBytes: 1000})
-	wantStats(t, c, kv.CacheStats{Misses: 1, Revalidations: 1, BytesSaved: 1000})
+	wantStats(t, c, cache.Stats{Misses: 1, Revalidations: 1, BytesSaved: 1000})
 
 	// Fresh again for a whole TTL: nothing asked.
 	clock.Advance(ttl - time.Nanosecond)
@@ -263,13 +270,13 @@ func TestCacheRevalidation(t *testing.T) {
 	mustGetValue(t, c, "k", "new")
 	wantCounts(t, back, backCounts{Gets: 1, GetIfChanged: 2, ValueBytes: 1003})
 	mustGetValue(t, c, "k", "new")
-	wantStats(t, c, kv.CacheStats{Hits: 3, Misses: 1, Revalidations: 2, BytesSaved: 1000})
+	wantStats(t, c, cache.Stats{Hits: 3, Misses: 1, Revalidations: 2, BytesSaved: 1000})
 
 	// The new value's version was learned: the next expiry is a 304 again.
 	clock.Advance(ttl)
 	mustGetValue(t, c, "k", "new")
 	wantCounts(t, back, backCounts{Gets: 1, GetIfChanged: 3, ValueBytes: 1003})
-	wantStats(t, c, kv.CacheStats{Hits: 3, Misses: 1, Revalidations: 3, BytesSaved: 1003})
+	wantStats(t, c, cache.Stats{Hits: 3, Misses: 1, Revalidations: 3, BytesSaved: 1003})
 
 	// Deleted behind the cache's back: the revalidation says so, and the
 	// entry goes.
@@ -291,7 +298,7 @@ func TestCacheSetThenRevalidate(t *testing.T) {
 	ctx := t.Context()
 	clock := newFakeClock()
 	back := newCountingBack()
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{TTL: time.Second, Now: clock.Now})
+	c := cache.New(countingVersionedBack{back}, &cache.Options{TTL: time.Second, Now: clock.Now})
 	if err := c.Set(ctx, "k", []byte("abc")); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +310,133 @@ func TestCacheSetThenRevalidate(t *testing.T) {
 	clock.Advance(time.Second)
 	mustGetValue(t, c, "k", "abc")
 	wantCounts(t, back, backCounts{Gets: 1, GetIfChanged: 1, ValueBytes: 3})
-	wantStats(t, c, kv.CacheStats{Hits: 1, Misses: 1, Revalidations: 1, BytesSaved: 3})
+	wantStats(t, c, cache.Stats{Hits: 1, Misses: 1, Revalidations: 1, BytesSaved: 3})
+}
+
+// TestCacheWritesLearnVersions: every write through a Versioned back
+// keeps the version the back returned, so the next revalidation moves no
+// value bytes (with S3, a 304).
+func TestCacheWritesLearnVersions(t *testing.T) {
+	ctx := t.Context()
+	clock := newFakeClock()
+	back := newCountingBack()
+	c := cache.New(countingVersionedBack{back}, &cache.Options{TTL: time.Second, Now: clock.Now})
+	v := c.(kv.Versioned[[]byte])
+	version, err := v.SetIfAbsent(ctx, "k", []byte("abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	revalidated := func(want string) {
+		t.Helper()
+		before := back.counts()
+		clock.Advance(time.Second)
+		mustGetValue(t, c, "k", want)
+		after := back.counts()
+		if after.Gets != before.Gets || after.GetIfChanged != before.GetIfChanged+1 || after.ValueBytes != before.ValueBytes {
+			t.Errorf("read after expiry: back counts went from %+v to %+v; want one GetIfChanged moving no value", before, after)
+		}
+	}
+	revalidated("abc")
+	if _, err := v.CompareAndSwap(ctx, "k", version, []byte("def")); err != nil {
+		t.Fatal(err)
+	}
+	revalidated("def")
+	if err := c.Set(ctx, "k", []byte("ghi")); err != nil { // the entry knows its version
+		t.Fatal(err)
+	}
+	revalidated("ghi")
+	err = kv.Update(ctx, c, "k", func(old []byte, _ bool) ([]byte, error) { return append(old, '!'), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	revalidated("ghi!")
+}
+
+// TestCacheDropsOnConflictAndUnknownOutcome: a conditional write that
+// conflicts, or whose outcome is unknown, leaves no entry, so the next
+// read asks the back.
+func TestCacheDropsOnConflictAndUnknownOutcome(t *testing.T) {
+	for name, backErr := range map[string]error{"conflict": kv.ErrConflict, "unknown": kv.ErrOutcomeUnknown} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			mem := kv.NewMemory[[]byte]()
+			back := &outcomeBack{Memory: mem}
+			c := cache.New(back, nil)
+			version, err := c.(kv.Versioned[[]byte]).SetIfAbsent(ctx, "k", []byte("mine"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The write is applied but its reply says otherwise.
+			back.fail = backErr
+			if _, err := c.(kv.Versioned[[]byte]).CompareAndSwap(ctx, "k", version, []byte("next")); !errors.Is(err, backErr) {
+				t.Fatalf("CompareAndSwap = %v; want %v", err, backErr)
+			}
+			back.fail = nil
+			mustGetValue(t, c, "k", "next") // not the stale "mine"
+		})
+	}
+}
+
+// outcomeBack applies every CompareAndSwap and then, when fail is set,
+// reports fail instead of success: a lost reply.
+type outcomeBack struct {
+	*kv.Memory[[]byte]
+	fail error
+}
+
+func (b *outcomeBack) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	version, err := b.Memory.CompareAndSwap(ctx, key, old, v)
+	if err == nil && b.fail != nil {
+		return "", b.fail
+	}
+	return version, err
+}
+
+// TestCacheNeverKeepsCorrupt: a value the back reports corrupt is not
+// cached, and an entry whose key turns corrupt is dropped.
+func TestCacheNeverKeepsCorrupt(t *testing.T) {
+	ctx := t.Context()
+	clock := newFakeClock()
+	back := &corruptBack{Memory: kv.NewMemory[[]byte]()}
+	c := cache.New(back, &cache.Options{TTL: time.Second, Now: clock.Now})
+	if err := back.Memory.Set(ctx, "k", []byte("good")); err != nil {
+		t.Fatal(err)
+	}
+	mustGetValue(t, c, "k", "good")
+	clock.Advance(time.Second)
+	back.corrupt = true
+	if _, err := c.Get(ctx, "k"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("Get of a corrupt value = %v; want ErrCorrupt", err)
+	}
+	if ok, _ := c.Has(ctx, "k"); !ok {
+		t.Fatal("Has after a corrupt read: false")
+	}
+	if n := c.Stats().Entries; n != 0 {
+		t.Errorf("entries after a corrupt read: %d; want 0 (the old entry dropped)", n)
+	}
+	if _, err := c.Get(ctx, "k"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("second Get of a corrupt value = %v; want ErrCorrupt again, not a cached value", err)
+	}
+}
+
+// corruptBack reports ErrCorrupt for every read while corrupt is set.
+type corruptBack struct {
+	*kv.Memory[[]byte]
+	corrupt bool
+}
+
+func (b *corruptBack) GetVersion(ctx context.Context, key string) ([]byte, kv.Version, error) {
+	if b.corrupt {
+		return nil, "", kv.ErrCorrupt
+	}
+	return b.Memory.GetVersion(ctx, key)
+}
+
+func (b *corruptBack) GetIfChanged(ctx context.Context, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
+	if b.corrupt {
+		return nil, "", false, kv.ErrCorrupt
+	}
+	return b.Memory.GetIfChanged(ctx, key, known)
 }
 
 func TestCacheWithoutVersionedRefetches(t *testing.T) {
@@ -313,14 +446,14 @@ func TestCacheWithoutVersionedRefetches(t *testing.T) {
 	if err := back.mem.Set(ctx, "k", []byte("value")); err != nil {
 		t.Fatal(err)
 	}
-	c := kv.NewCache(back, &kv.CacheOptions{TTL: time.Second, Now: clock.Now})
+	c := cache.New(back, &cache.Options{TTL: time.Second, Now: clock.Now})
 	mustGetValue(t, c, "k", "value")
 	mustGetValue(t, c, "k", "value")
 	wantCounts(t, back, backCounts{Gets: 1, ValueBytes: 5})
 	clock.Advance(time.Second)
 	mustGetValue(t, c, "k", "value")
 	wantCounts(t, back, backCounts{Gets: 2, ValueBytes: 10})
-	wantStats(t, c, kv.CacheStats{Hits: 1, Misses: 2})
+	wantStats(t, c, cache.Stats{Hits: 1, Misses: 2})
 }
 
 func TestCacheNegativeTTLAlwaysAsks(t *testing.T) {
@@ -328,7 +461,7 @@ func TestCacheNegativeTTLAlwaysAsks(t *testing.T) {
 	if err := back.mem.Set(t.Context(), "k", []byte("value")); err != nil {
 		t.Fatal(err)
 	}
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{TTL: -1})
+	c := cache.New(countingVersionedBack{back}, &cache.Options{TTL: -1})
 	for range 3 {
 		mustGetValue(t, c, "k", "value")
 	}
@@ -347,32 +480,41 @@ func TestCacheEvicts(t *testing.T) {
 		valueSize = 1000
 		maxBytes  = 20 * (valueSize + 100)
 	)
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{MaxBytes: maxBytes})
+	c := cache.NewSync(countingVersionedBack{back}, &cache.Options{MaxBytes: maxBytes})
 	value := func(i int) string { return fmt.Sprintf("%04d", i) + strings.Repeat("x", valueSize-4) }
 	for i := range n {
 		if err := c.Set(ctx, fmt.Sprint("k", i), []byte(value(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	kv.CleanUpCache(c)
+	cache.CleanUp(c)
 	stats := c.Stats()
 	if stats.Bytes > maxBytes || stats.Entries >= n || stats.Entries == 0 {
 		t.Errorf("after %d values of %d bytes: %d entries weigh %d bytes; want some, at most %d bytes", n, valueSize, stats.Entries, stats.Bytes, maxBytes)
+	}
+	// Has answers from the entries left, and fills nothing: it counts them.
+	for i := range n {
+		if ok, err := c.Has(ctx, fmt.Sprint("k", i)); err != nil || !ok {
+			t.Fatalf("Has(k%d) = %v, %v", i, ok, err)
+		}
+	}
+	kept := c.Stats().Hits
+	if kept == 0 || kept > uint64(stats.Entries) {
+		t.Errorf("Has answered %d keys from the cache; want some, at most its %d entries", kept, stats.Entries)
 	}
 	// Every value still reads right; the evicted ones come from the back.
 	for i := range n {
 		mustGetValue(t, c, fmt.Sprint("k", i), value(i))
 	}
-	gets := back.counts().Gets
-	if gets < n-int64(stats.Entries) || gets == n {
-		t.Errorf("back Gets = %d; want at least the %d evicted keys and fewer than all %d", gets, n-stats.Entries, n)
+	if gets := back.counts().Gets; gets < n-int64(kept) {
+		t.Errorf("back Gets = %d; want at least the %d evicted keys", gets, n-int64(kept))
 	}
 }
 
 func TestCacheSkipsValuesOverMaxBytes(t *testing.T) {
 	ctx := t.Context()
 	back := newCountingBack()
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{MaxBytes: 1000})
+	c := cache.New(countingVersionedBack{back}, &cache.Options{MaxBytes: 1000})
 	big := strings.Repeat("b", 1000)
 	if err := c.Set(ctx, "big", []byte(big)); err != nil {
 		t.Fatal(err)
@@ -380,7 +522,7 @@ func TestCacheSkipsValuesOverMaxBytes(t *testing.T) {
 	mustGetValue(t, c, "big", big)
 	mustGetValue(t, c, "big", big)
 	wantCounts(t, back, backCounts{Gets: 2, ValueBytes: 2000})
-	kv.CleanUpCache(c)
+	cache.CleanUp(c)
 	if stats := c.Stats(); stats.Entries != 0 || stats.Bytes != 0 {
 		t.Errorf("Stats = %+v; want nothing cached", stats)
 	}
@@ -389,7 +531,7 @@ func TestCacheSkipsValuesOverMaxBytes(t *testing.T) {
 func TestCacheSetAndDelete(t *testing.T) {
 	ctx := t.Context()
 	back := newCountingBack()
-	c := kv.NewCache(countingVersionedBack{back}, nil)
+	c := cache.New(countingVersionedBack{back}, nil)
 	if err := c.Set(ctx, "k", []byte("one")); err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +571,7 @@ func TestCacheErrorsAreNotCached(t *testing.T) {
 	ctx := t.Context()
 	clock := newFakeClock()
 	back := newCountingBack()
-	c := kv.NewCache(countingVersionedBack{back}, &kv.CacheOptions{TTL: time.Second, Now: clock.Now})
+	c := cache.New(countingVersionedBack{back}, &cache.Options{TTL: time.Second, Now: clock.Now})
 	if err := back.mem.Set(ctx, "k", []byte("v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -459,8 +601,9 @@ func TestCacheErrorsAreNotCached(t *testing.T) {
 	}
 	mustGetValue(t, c, "later", "here")
 
-	// A failed Set drops the entry, so reads show what the back holds.
-	back.failSets.Store(1)
+	// A failed Set drops the entry, so reads show what the back holds. Set
+	// tries CompareAndSwap on the entry's version first, then Set: both fail.
+	back.failSets.Store(2)
 	if err := c.Set(ctx, "k", []byte("v2")); !errors.Is(err, errBack) {
 		t.Fatalf("Set with a failing back = %v; want errBack", err)
 	}
@@ -475,7 +618,7 @@ func TestCacheRacingWrites(t *testing.T) {
 	slow := yieldingBack{mem}
 	keys := []string{"a", "b", "c"}
 	for round := range 50 {
-		c := kv.NewCache(slow, &kv.CacheOptions{TTL: time.Hour})
+		c := cache.New(slow, &cache.Options{TTL: time.Hour})
 		var wg sync.WaitGroup
 		for w := range 6 {
 			wg.Go(func() {
@@ -540,7 +683,7 @@ func TestCacheKeysPassThrough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := kv.NewCache(back, nil) // back is no PrefixLister: the cache filters
+	c := cache.New(back, nil) // back is no PrefixLister: the cache filters
 	for prefix, want := range map[string][]string{"": {"a/1", "a/2", "b"}, "a/": {"a/1", "a/2"}, "c": nil} {
 		seq, errf := c.KeysWithPrefix(ctx, prefix)
 		var got []string
@@ -560,14 +703,14 @@ func BenchmarkCacheGet(b *testing.B) {
 	value := bytes.Repeat([]byte("v"), 4096)
 	for _, bc := range []struct {
 		name string
-		opts *kv.CacheOptions
+		opts *cache.Options
 	}{
 		{"Hit", nil},
-		{"Revalidate", &kv.CacheOptions{TTL: -1}},
+		{"Revalidate", &cache.Options{TTL: -1}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := b.Context()
-			c := kv.NewCache(kv.NewMemory[[]byte](), bc.opts)
+			c := cache.New(kv.NewMemory[[]byte](), bc.opts)
 			keys := make([]string, 1024)
 			for i := range keys {
 				keys[i] = fmt.Sprint("key/", i)
@@ -591,5 +734,49 @@ func BenchmarkCacheGet(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// layerPlain hides every optional ability of the store it holds: only the
+// Store methods are left.
+type layerPlain struct{ kv.Store[[]byte] }
+
+// errLayerListing is the failure of layerFailingKeys' listings.
+var errLayerListing = errors.New("listing failed on purpose")
+
+// layerFailingKeys is a store whose listings fail after yielding nothing.
+type layerFailingKeys struct{ kv.Store[[]byte] }
+
+func (layerFailingKeys) Keys(context.Context) (iter.Seq[string], func() error) {
+	return func(func(string) bool) {}, func() error { return errLayerListing }
+}
+
+// checkCounter is a Memory that counts calls of its CheckKey method.
+type checkCounter struct {
+	*kv.Memory[[]byte]
+	calls atomic.Int64
+}
+
+func (c *checkCounter) CheckKey(key string) error {
+	c.calls.Add(1)
+	return c.Memory.CheckKey(key)
+}
+
+// TestCacheChecksKeysOnce: Cache leaves the key check to the store behind
+// (a key that store refuses never has an entry), so a key is checked once
+// per call.
+func TestCacheChecksKeysOnce(t *testing.T) {
+	ctx := t.Context()
+	back := &checkCounter{Memory: kv.NewMemory[[]byte]()}
+	c := cache.New(back, nil)
+	if err := c.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	mustGetValue(t, c, "k", "v")
+	if _, err := c.Get(ctx, "bad\xff"); !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("Get(invalid key) = %v; want ErrInvalidKey", err)
+	}
+	if n := back.calls.Load(); n != 0 {
+		t.Errorf("%d calls of the back store's CheckKey; want 0", n)
 	}
 }

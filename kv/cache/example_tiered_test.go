@@ -1,4 +1,4 @@
-package kv_test
+package cache_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
 )
 
 // A Dir in front of a slower store (here a Memory standing in for a
@@ -30,7 +31,7 @@ func ExampleNewTiered() {
 
 	far := kv.NewMemory[[]byte]() // a BucketMap in real use
 	_ = far.Set(ctx, "report.csv", []byte("a,b,c\n1,2,3\n"))
-	tier := kv.NewTiered(dir, far, nil)
+	tier := cache.NewTiered(dir, far, nil)
 
 	for range 2 {
 		v, err := tier.Get(ctx, "report.csv")
@@ -62,19 +63,19 @@ func ExampleNewTiered_layers() {
 	_ = far.Set(ctx, "config.json", []byte(`{"debug":false}`))
 
 	near := kv.NewMemory[[]byte]() // a Dir in real use
-	tier := kv.NewTiered(near, far, nil)
-	cache := kv.NewCache(tier, &kv.CacheOptions{
+	tier := cache.NewTiered(near, far, nil)
+	memory := cache.New(tier, &cache.Options{
 		TTL: time.Minute,
 		Now: func() time.Time { return now },
 	})
 
-	_, _ = cache.Get(ctx, "config.json") // read from far, kept on disk and in memory
-	_, _ = cache.Get(ctx, "config.json") // from memory
+	_, _ = memory.Get(ctx, "config.json") // read from far, kept on disk and in memory
+	_, _ = memory.Get(ctx, "config.json") // from memory
 	now = now.Add(2 * time.Minute)
-	v, err := cache.Get(ctx, "config.json") // expired: revalidated, 304
+	v, err := memory.Get(ctx, "config.json") // expired: revalidated, 304
 	fmt.Printf("%s %v\n", v, err)
 
-	c := cache.Stats()
+	c := memory.Stats()
 	fmt.Printf("memory: hits %d, misses %d, revalidations %d\n", c.Hits, c.Misses, c.Revalidations)
 	fmt.Printf("tier:   %+v\n", tier.Stats())
 	// Output:
@@ -87,7 +88,7 @@ func ExampleNewTiered_layers() {
 // and each update keeps the new version on disk.
 func ExampleNewTiered_update() {
 	ctx := context.Background()
-	tier := kv.NewTiered(kv.NewMemory[[]byte](), kv.NewMemory[[]byte](), nil)
+	tier := cache.NewTiered(kv.NewMemory[[]byte](), kv.NewMemory[[]byte](), nil)
 	for range 3 {
 		err := kv.Update(ctx, tier, "n", func(old []byte, exists bool) ([]byte, error) {
 			return append(old, '+'), nil

@@ -1,4 +1,4 @@
-package kv_test
+package cache_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3map/s3map/kv"
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/kv/kvtest"
 )
 
@@ -38,10 +40,10 @@ func TestTieredConformance(t *testing.T) {
 	for name, v := range variants {
 		t.Run(name, func(t *testing.T) {
 			kvtest.Run(t, func(t *testing.T) kv.Store[[]byte] {
-				return kv.NewTiered(v.near(t), v.far(), nil)
+				return cache.NewTiered(v.near(t), v.far(), nil)
 			}, &kvtest.Options{
 				FailingKeys: func(t *testing.T) kv.Store[[]byte] {
-					return kv.NewTiered(v.near(t), layerFailingKeys{v.far()}, nil)
+					return cache.NewTiered(v.near(t), layerFailingKeys{v.far()}, nil)
 				},
 			})
 		})
@@ -144,12 +146,12 @@ func TestTieredAbilities(t *testing.T) {
 		far  kv.Store[[]byte]
 		want []string
 	}{
-		{"Versioned", kv.NewMemory[[]byte](), []string{"Versioned", "PrefixLister", "KeyChecker"}},
-		{"Plain", layerPlain{kv.NewMemory[[]byte]()}, []string{"PrefixLister", "KeyChecker"}},
+		{"Versioned", kv.NewMemory[[]byte](), []string{"Versioned", "Batcher", "PrefixLister", "KeyChecker"}},
+		{"Plain", layerPlain{kv.NewMemory[[]byte]()}, []string{"Batcher", "PrefixLister", "KeyChecker"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := kv.NewTiered(kv.NewMemory[[]byte](), tt.far, nil)
+			s := cache.NewTiered(kv.NewMemory[[]byte](), tt.far, nil)
 			var got []string
 			if _, ok := s.(kv.Versioned[[]byte]); ok {
 				got = append(got, "Versioned")
@@ -176,7 +178,7 @@ func TestTieredAbilities(t *testing.T) {
 func TestTieredSecondReadMovesNoValueBytes(t *testing.T) {
 	far := newCountingFar()
 	d, _ := newTestDir(t, &kv.DirOptions{NoSync: true})
-	s := kv.NewTiered(d, far, nil)
+	s := cache.NewTiered(d, far, nil)
 	mustSet(t, far, "k", "0123456789")
 
 	if got := mustGet(t, s, "k"); got != "0123456789" {
@@ -192,7 +194,7 @@ func TestTieredSecondReadMovesNoValueBytes(t *testing.T) {
 	if diff := cmp.Diff(farCounts{GetVersions: 1, GetIfChangeds: 1, ValueBytes: 10}, far.counts()); diff != "" {
 		t.Errorf("far after the second read (-want +got):\n%s", diff)
 	}
-	want := kv.TieredStats{NearHits: 1, FarReads: 1, Revalidations: 1, BytesSaved: 10}
+	want := cache.TieredStats{NearHits: 1, FarReads: 1, Revalidations: 1, BytesSaved: 10}
 	if diff := cmp.Diff(want, s.Stats()); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
@@ -201,7 +203,7 @@ func TestTieredSecondReadMovesNoValueBytes(t *testing.T) {
 // A change made directly to a Versioned far is seen on the next read.
 func TestTieredSeesChangesToVersionedFar(t *testing.T) {
 	far := newCountingFar()
-	s := kv.NewTiered(kv.NewMemory[[]byte](), far, nil)
+	s := cache.NewTiered(kv.NewMemory[[]byte](), far, nil)
 	mustSet(t, s, "k", "old")
 	if got := mustGet(t, s, "k"); got != "old" {
 		t.Fatalf("Get = %q, want old", got)
@@ -231,7 +233,7 @@ func TestTieredSeesChangesToVersionedFar(t *testing.T) {
 // as fresh as the writes made through the Tiered store, as documented.
 func TestTieredPlainFarServesNear(t *testing.T) {
 	far := newCountingFar()
-	s := kv.NewTiered(kv.NewMemory[[]byte](), layerPlain{far}, nil)
+	s := cache.NewTiered(kv.NewMemory[[]byte](), layerPlain{far}, nil)
 	mustSet(t, s, "k", "through")
 	mustSet(t, far.Memory, "k", "behind its back")
 	if got := mustGet(t, s, "k"); got != "through" {
@@ -256,7 +258,7 @@ func TestTieredPlainFarServesNear(t *testing.T) {
 func TestTieredEnvelope(t *testing.T) {
 	far := kv.NewMemory[[]byte]()
 	near := kv.NewMemory[[]byte]()
-	s := kv.NewTiered(near, far, nil)
+	s := cache.NewTiered(near, far, nil)
 	mustSet(t, far, "k", "value")
 	_, version, err := far.GetVersion(t.Context(), "k")
 	if err != nil {
@@ -285,7 +287,7 @@ func TestTieredCorruptNearEntry(t *testing.T) {
 		if _, err := far.SetIfAbsent(t.Context(), "k", []byte(value)); err != nil {
 			t.Fatal(err)
 		}
-		mustGet(t, kv.NewTiered(near, far, nil), "k")
+		mustGet(t, cache.NewTiered(near, far, nil), "k")
 		v, _ := near.Get(t.Context(), "k")
 		return v
 	}
@@ -315,7 +317,7 @@ func TestTieredCorruptNearEntry(t *testing.T) {
 				if plain {
 					farStore = layerPlain{far}
 				}
-				s := kv.NewTiered(near, farStore, nil)
+				s := cache.NewTiered(near, farStore, nil)
 				mustSet(t, far.Memory, "k", "far value")
 				mustSet(t, near, "k", string(tt.entry))
 				if got := mustGet(t, s, "k"); got != "far value" {
@@ -349,7 +351,7 @@ func TestTieredNearFailures(t *testing.T) {
 			if plain {
 				farStore = layerPlain{far}
 			}
-			s := kv.NewTiered(near, farStore, nil)
+			s := cache.NewTiered(near, farStore, nil)
 			mustSet(t, s, "k", "v1")
 			mustGet(t, s, "k") // near holds v1
 
@@ -406,7 +408,7 @@ func TestTieredGetIfChanged(t *testing.T) {
 	ctx := t.Context()
 	far := newCountingFar()
 	near := kv.NewMemory[[]byte]()
-	tiered := kv.NewTiered(near, far, nil)
+	tiered := cache.NewTiered(near, far, nil)
 	s := tiered.(kv.Versioned[[]byte])
 	version, err := s.SetIfAbsent(ctx, "k", []byte("hello"))
 	if err != nil {
@@ -460,20 +462,20 @@ func TestTieredUnderCache(t *testing.T) {
 	now := time.Unix(0, 0)
 	far := newCountingFar()
 	d, _ := newTestDir(t, &kv.DirOptions{NoSync: true})
-	tier := kv.NewTiered(d, far, nil)
-	cache := kv.NewCache(tier, &kv.CacheOptions{TTL: time.Second, Now: func() time.Time { return now }})
+	tier := cache.NewTiered(d, far, nil)
+	memory := cache.New(tier, &cache.Options{TTL: time.Second, Now: func() time.Time { return now }})
 	mustSet(t, far.Memory, "k", "0123456789")
 
-	mustGet(t, cache, "k") // read in full, kept in memory and on disk
+	mustGet(t, memory, "k") // read in full, kept in memory and on disk
 	now = now.Add(2 * time.Second)
-	mustGet(t, cache, "k") // revalidated: memory → disk → far
+	mustGet(t, memory, "k") // revalidated: memory → disk → far
 	if diff := cmp.Diff(farCounts{GetVersions: 1, GetIfChangeds: 1, ValueBytes: 10}, far.counts()); diff != "" {
 		t.Errorf("far (-want +got):\n%s", diff)
 	}
-	if got := cache.Stats(); got.Revalidations != 1 || got.BytesSaved != 10 {
-		t.Errorf("cache Stats = %+v, want 1 revalidation saving 10 bytes", got)
+	if got := memory.Stats(); got.Revalidations != 1 || got.BytesSaved != 10 {
+		t.Errorf("memory Stats = %+v, want 1 revalidation saving 10 bytes", got)
 	}
-	if diff := cmp.Diff(kv.TieredStats{NearHits: 1, FarReads: 1, Revalidations: 1, BytesSaved: 10}, tier.Stats()); diff != "" {
+	if diff := cmp.Diff(cache.TieredStats{NearHits: 1, FarReads: 1, Revalidations: 1, BytesSaved: 10}, tier.Stats()); diff != "" {
 		t.Errorf("tier Stats (-want +got):\n%s", diff)
 	}
 }
@@ -481,7 +483,7 @@ func TestTieredUnderCache(t *testing.T) {
 // Values larger than MaxNearValueSize stay out of near.
 func TestTieredMaxNearValueSize(t *testing.T) {
 	near := kv.NewMemory[[]byte]()
-	s := kv.NewTiered(near, layerPlain{kv.NewMemory[[]byte]()}, &kv.TieredOptions{MaxNearValueSize: 4})
+	s := cache.NewTiered(near, layerPlain{kv.NewMemory[[]byte]()}, &cache.TieredOptions{MaxNearValueSize: 4})
 	mustSet(t, s, "small", "1234")
 	mustSet(t, s, "large", "12345")
 	var got []string
@@ -509,7 +511,7 @@ func TestTieredConcurrentWritesLeaveNoStaleEntry(t *testing.T) {
 			if plain {
 				far = layerPlain{far}
 			}
-			s := kv.NewTiered(kv.NewMemory[[]byte](), far, nil)
+			s := cache.NewTiered(kv.NewMemory[[]byte](), far, nil)
 			keys := []string{"a", "b", "c"}
 			var wg sync.WaitGroup
 			for w := range 8 {
@@ -536,5 +538,147 @@ func TestTieredConcurrentWritesLeaveNoStaleEntry(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// newTestDir returns a Dir in a fresh temporary directory, closed when the
+// test ends.
+func newTestDir(t *testing.T, opts *kv.DirOptions) (*kv.Dir, string) {
+	t.Helper()
+	dirPath := filepath.Join(t.TempDir(), "store")
+	d, err := kv.NewDir(dirPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, dirPath
+}
+
+// TestTieredWritesLearnVersions: after SetIfAbsent, CompareAndSwap, Set
+// (on a known version) and kv.Update through a Tiered store, the next read
+// is confirmed by far with GetIfChanged and moves no value bytes.
+func TestTieredWritesLearnVersions(t *testing.T) {
+	ctx := t.Context()
+	far := newCountingFar()
+	d, _ := newTestDir(t, &kv.DirOptions{NoSync: true})
+	s := cache.NewTiered(d, far, nil)
+	v := s.(kv.Versioned[[]byte])
+	confirmed := func(want string) {
+		t.Helper()
+		before := far.counts()
+		if got := mustGet(t, s, "k"); got != want {
+			t.Fatalf("Get = %q; want %q", got, want)
+		}
+		after := far.counts()
+		if after.ValueBytes != before.ValueBytes || after.GetIfChangeds != before.GetIfChangeds+1 {
+			t.Errorf("read after a write: far counts went from %+v to %+v; want one GetIfChanged moving no value", before, after)
+		}
+	}
+	version, err := v.SetIfAbsent(ctx, "k", []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirmed("a")
+	if _, err := v.CompareAndSwap(ctx, "k", version, []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("b")
+	if err := s.Set(ctx, "k", []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("c")
+	if err := kv.Update(ctx, s, "k", func(old []byte, _ bool) ([]byte, error) { return append(old, 'd'), nil }); err != nil {
+		t.Fatal(err)
+	}
+	confirmed("cd")
+}
+
+// lostReplyFar applies every CompareAndSwap and then reports fail, as a
+// far store whose reply was lost does.
+type lostReplyFar struct {
+	*kv.Memory[[]byte]
+	fail error
+}
+
+func (f *lostReplyFar) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
+	version, err := f.Memory.CompareAndSwap(ctx, key, old, v)
+	if err == nil && f.fail != nil {
+		return "", f.fail
+	}
+	return version, err
+}
+
+// TestTieredDropsNearOnConflictAndUnknownOutcome: after a conditional
+// write that conflicts or whose outcome is unknown, near holds no entry
+// for the key (a stale copy would otherwise be served when far is not
+// asked, or cost a full read).
+func TestTieredDropsNearOnConflictAndUnknownOutcome(t *testing.T) {
+	for name, farErr := range map[string]error{"conflict": kv.ErrConflict, "unknown": kv.ErrOutcomeUnknown} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			far := &lostReplyFar{Memory: kv.NewMemory[[]byte]()}
+			near := kv.NewMemory[[]byte]()
+			s := cache.NewTiered(near, far, nil).(kv.Versioned[[]byte])
+			version, err := s.SetIfAbsent(ctx, "k", []byte("mine"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := near.Has(ctx, "k"); !ok {
+				t.Fatal("near holds no entry after a successful SetIfAbsent")
+			}
+			far.fail = farErr
+			if _, err := s.CompareAndSwap(ctx, "k", version, []byte("next")); !errors.Is(err, farErr) {
+				t.Fatalf("CompareAndSwap = %v; want %v", err, farErr)
+			}
+			if ok, _ := near.Has(ctx, "k"); ok {
+				t.Error("near still holds an entry after a write whose outcome was not success")
+			}
+			far.fail = nil
+			if got := mustGet(t, s, "k"); got != "next" {
+				t.Errorf("Get = %q; want far's %q", got, "next")
+			}
+		})
+	}
+}
+
+// corruptFar reports ErrCorrupt for every read while corrupt is set.
+type corruptFar struct {
+	*kv.Memory[[]byte]
+	corrupt bool
+}
+
+func (f *corruptFar) GetIfChanged(ctx context.Context, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
+	if f.corrupt {
+		return nil, "", false, kv.ErrCorrupt
+	}
+	return f.Memory.GetIfChanged(ctx, key, known)
+}
+
+func (f *corruptFar) GetVersion(ctx context.Context, key string) ([]byte, kv.Version, error) {
+	if f.corrupt {
+		return nil, "", kv.ErrCorrupt
+	}
+	return f.Memory.GetVersion(ctx, key)
+}
+
+// TestTieredNeverKeepsCorrupt: when far reports a key's value corrupt,
+// the near copy is dropped; a near entry that near itself reports corrupt
+// is dropped too, and the value read from far.
+func TestTieredNeverKeepsCorrupt(t *testing.T) {
+	ctx := t.Context()
+	far := &corruptFar{Memory: kv.NewMemory[[]byte]()}
+	near := kv.NewMemory[[]byte]()
+	s := cache.NewTiered(near, far, nil)
+	mustSet(t, s, "k", "good")
+	mustGet(t, s, "k")
+	if ok, _ := near.Has(ctx, "k"); !ok {
+		t.Fatal("near holds no entry after a read")
+	}
+	far.corrupt = true
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("Get = %v; want ErrCorrupt", err)
+	}
+	if ok, _ := near.Has(ctx, "k"); ok {
+		t.Error("near keeps its copy of a key far reports corrupt")
 	}
 }

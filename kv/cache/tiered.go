@@ -1,4 +1,4 @@
-package kv
+package cache
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+
+	"github.com/s3map/s3map/kv"
 )
 
 // TieredOptions tunes NewTiered. A nil *TieredOptions means the defaults.
@@ -25,13 +27,13 @@ type TieredOptions struct {
 type TieredStats struct {
 	// NearHits counts reads (Get, GetVersion, GetIfChanged) whose value
 	// came from the near store: served as it was when the far store is
-	// not Versioned, or after the far store confirmed its version.
+	// not kv.Versioned, or after the far store confirmed its version.
 	NearHits uint64
 	// FarReads counts reads that moved a value from the far store: the
 	// near store had no usable entry, or the far store's value had changed.
 	FarReads uint64
 	// Revalidations counts the times a read asked the far store whether a
-	// version was still current (Versioned.GetIfChanged), whatever the
+	// version was still current (kv.Versioned.GetIfChanged), whatever the
 	// answer.
 	Revalidations uint64
 	// BytesSaved counts the value bytes that revalidations did not move
@@ -43,17 +45,18 @@ type TieredStats struct {
 	NearFailures uint64
 }
 
-// Tiered is a Store[[]byte] made of two stores: near, a cache such as a
+// Tiered is a kv.Store[[]byte] made of two stores: near, a cache such as a
 // Dir, in front of far, the store of record such as a BucketMap. NewTiered
 // makes one.
 //
-// A Tiered is also a Versioned[[]byte] exactly when its far store is:
+// A Tiered is also a kv.Versioned[[]byte] exactly when its far store is:
 // find it by type assertion, as for the other optional abilities. It is
-// always a PrefixLister and a KeyChecker.
+// always a kv.PrefixLister, a kv.Batcher and a kv.KeyChecker.
 type Tiered interface {
-	Store[[]byte]
-	PrefixLister
-	KeyChecker
+	kv.Store[[]byte]
+	kv.PrefixLister
+	kv.KeyChecker
+	kv.Batcher[[]byte]
 	// Stats returns what the store did since it was made.
 	Stats() TieredStats
 }
@@ -68,26 +71,28 @@ type Tiered interface {
 //
 //	bucket, _ := bucketmap.New(st, storage.Name{Key: "app/"}, nil) // S3
 //	dir, _ := kv.NewDir(cacheDir, nil)                             // local disk
-//	tier := kv.NewTiered(dir, bucket, nil)
-//	cache := kv.NewCache(tier, &kv.CacheOptions{TTL: time.Minute}) // memory
+//	tier := cache.NewTiered(dir, bucket, nil)
+//	memory := cache.New(tier, &cache.Options{TTL: time.Minute})    // memory
 //
 // The memory Cache answers from memory while an entry is fresh, and then
 // revalidates it with GetIfChanged on the Tiered store. That finds the
 // version in the Dir and asks S3 whether it is still current: S3 answers
 // 304 Not Modified, and no value bytes move from S3 (the Tiered store reads
-// its file to learn the version; the Cache keeps its own copy). A process that starts with an empty memory reads its values from
-// the disk, each confirmed by a 304, instead of downloading them.
+// its file to learn the version; the Cache keeps its own copy). A process
+// that starts with an empty memory reads its values from the disk, each
+// confirmed by a 304, instead of downloading them. When far is Versioned,
+// the whole stack is, and kv.Update through it is exactly once.
 //
 // # Reads
 //
 // Get and GetVersion look in near first. On a miss they read far (with
-// GetVersion when far is Versioned) and keep the value and its version in
-// near. On a hit, when far is Versioned, they ask far with GetIfChanged
+// GetVersion when far is kv.Versioned) and keep the value and its version in
+// near. On a hit, when far is kv.Versioned, they ask far with GetIfChanged
 // whether the version kept in near is current: if it is, they return near's
-// copy; if not, the new value replaces it. A key missing from far leaves
-// near too.
+// copy; if not, the new value replaces it. A key missing from far, or
+// whose value far reports corrupt (kv.ErrCorrupt), leaves near too.
 //
-// When far is not Versioned, a near hit is returned without asking far: the
+// When far is not kv.Versioned, a near hit is returned without asking far: the
 // near copy is then only as fresh as the writes made through this Tiered
 // store (a change made to far by anyone else is not seen until the key is
 // written or deleted through it, or its near entry removed).
@@ -96,9 +101,15 @@ type Tiered interface {
 //
 // Set, Delete and the conditional writes go to far first. Then near is
 // updated: after SetIfAbsent and CompareAndSwap, with the new value and the
-// version far returned; after Set (which learns no version) the near entry
-// is dropped when far is Versioned, and replaced when it is not; after a
-// delete it is dropped. Writes never leave a stale near entry: when near
+// version far returned; a conflict (kv.ErrConflict), an unknown outcome
+// (kv.ErrOutcomeUnknown) or any other failure drops the entry. Set, when
+// far is kv.Versioned and near knows the key's version, writes with
+// CompareAndSwap on it, to learn the new version; otherwise, or when that
+// does not succeed, it writes with Set, and the near entry is dropped when
+// far is kv.Versioned (its version is unknown) and replaced when it is not.
+// After a delete the entry is dropped. SetMany and DeleteMany call the kv
+// package functions on far and drop the keys' entries; GetMany reads key by
+// key through Get. Writes never leave a stale near entry: when near
 // fails, the entry is dropped, and if even that fails the key is marked, for
 // the life of this Tiered value, as one whose near entry is not to be read.
 // A near failure never fails an operation that far completed.
@@ -115,46 +126,42 @@ type Tiered interface {
 //   - the 4 bytes "KVT\x01" (format 1);
 //   - 4 bytes, big-endian: the CRC-32 (Castagnoli) of all that follows;
 //   - the length of the version in bytes, as a uvarint (encoding/binary),
-//     at most MaxKeyLen;
-//   - the version's bytes ("" when far is not Versioned);
+//     at most kv.MaxKeyLen;
+//   - the version's bytes ("" when far is not kv.Versioned);
 //   - the value's bytes, to the end.
 //
 // A near entry that does not decode (another format, a damaged or cut
-// envelope) is never returned: it is dropped and the value read from far.
+// envelope, a checksum that does not match) or that near reports corrupt
+// is never returned: it is dropped and the value read from far.
 //
 // A Tiered store is safe for concurrent use when near and far are.
 // Concurrent writes of one key and reads racing with them never leave a
 // stale near entry: a read that overlapped a write does not fill near, and
 // of two overlapping writes, neither keeps its value in near. NewTiered does
 // not take over closing near or far.
-func NewTiered(near, far Store[[]byte], opts *TieredOptions) Tiered {
+func NewTiered(near, far kv.Store[[]byte], opts *TieredOptions) Tiered {
 	if opts == nil {
 		opts = &TieredOptions{}
 	}
 	t := &tiered{
 		near:         near,
 		far:          far,
-		checkKey:     keyCheckOf(far),
 		maxNearValue: opts.MaxNearValueSize,
 		seed:         maphash.MakeSeed(),
 	}
-	if v, ok := far.(Versioned[[]byte]); ok {
-		t.versioned = v
-		return tieredVersioned{t}
-	}
-	return t
+	t.versioned, _ = far.(kv.Versioned[[]byte])
+	return kv.KeepVersioned[Tiered](far, t, tieredVersioned{t})
 }
 
 // tieredStripeCount is how many stripes the keys of a Tiered store are
 // spread over for keeping writes and fills of one key apart.
 const tieredStripeCount = 64
 
-// tiered is a Tiered store whose far store is not Versioned, and the
+// tiered is a Tiered store whose far store is not kv.Versioned, and the
 // state of tieredVersioned.
 type tiered struct {
-	near, far    Store[[]byte]
-	versioned    Versioned[[]byte] // far, when it is Versioned; else nil
-	checkKey     func(key string) error
+	near, far    kv.Store[[]byte]
+	versioned    kv.Versioned[[]byte] // far, when it is kv.Versioned; else nil
 	maxNearValue int
 	seed         maphash.Seed
 	stripes      [tieredStripeCount]tieredStripe
@@ -162,14 +169,14 @@ type tiered struct {
 	nearHits, farReads, revalidations, bytesSaved, nearFailures atomic.Uint64
 }
 
-// tieredVersioned is a Tiered store whose far store is Versioned.
+// tieredVersioned is a Tiered store whose far store is kv.Versioned.
 type tieredVersioned struct{ *tiered }
 
 // Interface checks.
 var (
-	_ Tiered            = (*tiered)(nil)
-	_ Tiered            = tieredVersioned{}
-	_ Versioned[[]byte] = tieredVersioned{}
+	_ Tiered               = (*tiered)(nil)
+	_ Tiered               = tieredVersioned{}
+	_ kv.Versioned[[]byte] = tieredVersioned{}
 )
 
 // tieredStripe keeps the writes and fills of the keys that hash to it
@@ -224,7 +231,7 @@ var tieredCRCTable = crc32.MakeTable(crc32.Castagnoli)
 var errTieredEnvelope = errors.New("not a Tiered envelope")
 
 // encodeTiered returns the envelope of version and value.
-func encodeTiered(version Version, value []byte) []byte {
+func encodeTiered(version kv.Version, value []byte) []byte {
 	buf := make([]byte, tieredHeaderSize, tieredHeaderSize+binary.MaxVarintLen64+len(version)+len(value))
 	copy(buf, tieredMagic)
 	buf = binary.AppendUvarint(buf, uint64(len(version)))
@@ -236,7 +243,7 @@ func encodeTiered(version Version, value []byte) []byte {
 
 // decodeTiered returns the version and value in envelope data; the value
 // shares data's memory.
-func decodeTiered(data []byte) (Version, []byte, error) {
+func decodeTiered(data []byte) (kv.Version, []byte, error) {
 	if len(data) < tieredHeaderSize || string(data[:len(tieredMagic)]) != tieredMagic {
 		return "", nil, fmt.Errorf("%w: no header", errTieredEnvelope)
 	}
@@ -245,26 +252,30 @@ func decodeTiered(data []byte) (Version, []byte, error) {
 		return "", nil, fmt.Errorf("%w: checksum mismatch", errTieredEnvelope)
 	}
 	n, size := binary.Uvarint(body)
-	if size <= 0 || n > MaxKeyLen || n > uint64(len(body)-size) {
+	if size <= 0 || n > kv.MaxKeyLen || n > uint64(len(body)-size) {
 		return "", nil, fmt.Errorf("%w: bad version length", errTieredEnvelope)
 	}
 	body = body[size:]
-	return Version(body[:n]), body[n:], nil
+	return kv.Version(body[:n]), body[n:], nil
 }
 
 // nearFits reports whether value and version may be kept in near.
-func (t *tiered) nearFits(version Version, value []byte) bool {
-	return len(version) <= MaxKeyLen && (t.maxNearValue <= 0 || len(value) <= t.maxNearValue)
+func (t *tiered) nearFits(version kv.Version, value []byte) bool {
+	return len(version) <= kv.MaxKeyLen && (t.maxNearValue <= 0 || len(value) <= t.maxNearValue)
 }
 
 // CheckKey checks key as the far store does.
 func (t *tiered) CheckKey(key string) error {
-	return t.checkKey(key)
+	if checker, ok := t.far.(kv.KeyChecker); ok {
+		return checker.CheckKey(key)
+	}
+	return kv.CheckKey("", key)
 }
 
-// check checks key and then ctx.
+// check checks key, as far would, and then ctx: the one check of a call,
+// made before near is read, since near may accept keys far refuses.
 func (t *tiered) check(ctx context.Context, key string) error {
-	if err := t.checkKey(key); err != nil {
+	if err := t.CheckKey(key); err != nil {
 		return err
 	}
 	return ctx.Err()
@@ -272,7 +283,7 @@ func (t *tiered) check(ctx context.Context, key string) error {
 
 // nearLoad returns key's near entry. hit is false when there is none that
 // may be read; only ctx's error is returned as an error.
-func (t *tiered) nearLoad(ctx context.Context, s *tieredStripe, key string) (version Version, value []byte, hit bool, err error) {
+func (t *tiered) nearLoad(ctx context.Context, s *tieredStripe, key string) (version kv.Version, value []byte, hit bool, err error) {
 	if !s.trusted(key) {
 		return "", nil, false, nil
 	}
@@ -281,7 +292,11 @@ func (t *tiered) nearLoad(ctx context.Context, s *tieredStripe, key string) (ver
 	case err == nil:
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return "", nil, false, err
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, kv.ErrNotFound):
+		return "", nil, false, nil
+	case errors.Is(err, kv.ErrCorrupt):
+		t.nearFailures.Add(1)
+		t.nearDrop(ctx, key) // never kept: it failed verification
 		return "", nil, false, nil
 	default:
 		t.nearFailures.Add(1)
@@ -306,7 +321,7 @@ func (t *tiered) nearDrop(ctx context.Context, key string) {
 
 // fill keeps value and version, just read from far, in near, unless a
 // write of key began since the read did (tk).
-func (t *tiered) fill(ctx context.Context, s *tieredStripe, tk fillTicket, key string, version Version, value []byte, hadEntry bool) {
+func (t *tiered) fill(ctx context.Context, s *tieredStripe, tk fillTicket, key string, version kv.Version, value []byte, hadEntry bool) {
 	if !t.nearFits(version, value) {
 		if hadEntry {
 			t.nearDrop(ctx, key)
@@ -329,7 +344,7 @@ func (t *tiered) fill(ctx context.Context, s *tieredStripe, tk fillTicket, key s
 // (tk) that ended: it keeps value and version when keep is true and no
 // other write of key overlapped, and otherwise drops the entry. If near
 // fails to do either, the key is marked untrusted.
-func (t *tiered) nearAfterWrite(ctx context.Context, s *tieredStripe, tk writeTicket, key string, keep bool, version Version, value []byte) {
+func (t *tiered) nearAfterWrite(ctx context.Context, s *tieredStripe, tk writeTicket, key string, keep bool, version kv.Version, value []byte) {
 	ctx = context.WithoutCancel(ctx) // far has changed: near must follow
 	s.nearMu.Lock()
 	defer s.nearMu.Unlock()
@@ -359,7 +374,7 @@ func (t *tiered) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // read returns the value and version under key; see Get.
-func (t *tiered) read(ctx context.Context, key string) ([]byte, Version, error) {
+func (t *tiered) read(ctx context.Context, key string) ([]byte, kv.Version, error) {
 	s := t.stripe(key)
 	tk := s.fillStart()
 	version, value, hit, err := t.nearLoad(ctx, s, key)
@@ -375,7 +390,7 @@ func (t *tiered) read(ctx context.Context, key string) ([]byte, Version, error) 
 		v, newVersion, changed, err := t.versioned.GetIfChanged(ctx, key, version)
 		switch {
 		case err != nil:
-			if errors.Is(err, ErrNotFound) {
+			if farHasNoValue(err) {
 				t.nearDrop(ctx, key)
 			}
 			return nil, "", err
@@ -396,7 +411,7 @@ func (t *tiered) read(ctx context.Context, key string) ([]byte, Version, error) 
 		version = ""
 	}
 	if err != nil {
-		if hit && errors.Is(err, ErrNotFound) {
+		if hit && farHasNoValue(err) {
 			t.nearDrop(ctx, key)
 		}
 		return nil, "", err
@@ -406,7 +421,16 @@ func (t *tiered) read(ctx context.Context, key string) ([]byte, Version, error) 
 	return v, version, nil
 }
 
-// Set stores v under key in far, and then in near (see NewTiered).
+// farHasNoValue reports whether a read of far says it holds no usable
+// value: the key is missing, or its value failed verification.
+func farHasNoValue(err error) bool {
+	return errors.Is(err, kv.ErrNotFound) || errors.Is(err, kv.ErrCorrupt)
+}
+
+// Set stores v under key in far, and then in near (see NewTiered). With a
+// Versioned far and a near entry that knows its version, it writes with
+// CompareAndSwap on that version to learn the new one, and falls back to
+// Set when that does not succeed.
 func (t *tiered) Set(ctx context.Context, key string, v []byte) error {
 	if err := t.check(ctx, key); err != nil {
 		return err
@@ -414,10 +438,22 @@ func (t *tiered) Set(ctx context.Context, key string, v []byte) error {
 	s := t.stripe(key)
 	tk := s.writeStart()
 	defer s.writeEnd()
-	err := t.far.Set(ctx, key, v)
-	// Set learns no version: with a Versioned far, the entry could only be
+	var version kv.Version
+	err := errors.ErrUnsupported
+	if t.versioned != nil {
+		if known, _, hit, _ := t.nearLoad(ctx, s, key); hit && known != "" {
+			version, err = t.versioned.CompareAndSwap(ctx, key, known, v)
+		}
+	}
+	if err != nil {
+		// Whatever that write did, writing v unconditionally leaves v.
+		version = ""
+		err = t.far.Set(ctx, key, v)
+	}
+	// With a Versioned far, an entry without its version could only be
 	// read again in full, so it is dropped. Without one, it is the value.
-	t.nearAfterWrite(ctx, s, tk, key, err == nil && t.versioned == nil, "", v)
+	keep := err == nil && (t.versioned == nil || version != "")
+	t.nearAfterWrite(ctx, s, tk, key, keep, version, v)
 	return err
 }
 
@@ -448,10 +484,49 @@ func (t *tiered) Keys(ctx context.Context) (iter.Seq[string], func() error) {
 }
 
 // KeysWithPrefix yields the keys of far that start with prefix: from its
-// KeysWithPrefix when it is a PrefixLister, and otherwise by filtering its
+// KeysWithPrefix when it is a kv.PrefixLister, and otherwise by filtering its
 // Keys.
 func (t *tiered) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq[string], func() error) {
-	return keysWithPrefixOf(ctx, t.far, prefix)
+	return kv.KeysWithPrefix(ctx, t.far, prefix)
+}
+
+// GetMany returns the values of keys, each through Get, so that every
+// value is served from near or kept in it (kv.GetMany's fallback).
+func (t *tiered) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	return kv.GetMany(ctx, singles(t), keys)
+}
+
+// SetMany stores every item in far with kv.SetMany, and then drops the
+// items' near entries.
+func (t *tiered) SetMany(ctx context.Context, items map[string][]byte) error {
+	keys := make([]string, 0, len(items))
+	for key := range items {
+		keys = append(keys, key)
+	}
+	return t.writeMany(ctx, keys, func() error { return kv.SetMany(ctx, t.far, items) })
+}
+
+// DeleteMany deletes keys from far with kv.DeleteMany, and then from near.
+func (t *tiered) DeleteMany(ctx context.Context, keys []string) error {
+	return t.writeMany(ctx, keys, func() error { return kv.DeleteMany(ctx, t.far, keys) })
+}
+
+// writeMany runs write, a batch write of far, as a write of every key, and
+// then drops the keys' near entries.
+func (t *tiered) writeMany(ctx context.Context, keys []string, write func() error) error {
+	tickets := make([]writeTicket, len(keys))
+	for i, key := range keys {
+		tickets[i] = t.stripe(key).writeStart()
+	}
+	err := write()
+	for i, key := range keys {
+		s := t.stripe(key)
+		if t.CheckKey(key) == nil { // an invalid key has no near entry
+			t.nearAfterWrite(ctx, s, tickets[i], key, false, "", nil)
+		}
+		s.writeEnd()
+	}
+	return err
 }
 
 // Stats returns what the store did since it was made.
@@ -468,7 +543,7 @@ func (t *tiered) Stats() TieredStats {
 // GetVersion returns the value under key and its version in far: near's
 // copy when far confirms its version, and otherwise far's value, which it
 // then keeps in near.
-func (t tieredVersioned) GetVersion(ctx context.Context, key string) ([]byte, Version, error) {
+func (t tieredVersioned) GetVersion(ctx context.Context, key string) ([]byte, kv.Version, error) {
 	if err := t.check(ctx, key); err != nil {
 		return nil, "", err
 	}
@@ -480,7 +555,7 @@ func (t tieredVersioned) GetVersion(ctx context.Context, key string) ([]byte, Ve
 // and no value moves from far. When near holds another version that far
 // confirms, near's copy is returned. Otherwise far's answer is returned,
 // and a new value is kept in near.
-func (t tieredVersioned) GetIfChanged(ctx context.Context, key string, known Version) ([]byte, Version, bool, error) {
+func (t tieredVersioned) GetIfChanged(ctx context.Context, key string, known kv.Version) ([]byte, kv.Version, bool, error) {
 	if err := t.check(ctx, key); err != nil {
 		return nil, "", false, err
 	}
@@ -503,7 +578,7 @@ func (t tieredVersioned) GetIfChanged(ctx context.Context, key string, known Ver
 	v, newVersion, changed, err := t.versioned.GetIfChanged(ctx, key, ask)
 	switch {
 	case err != nil:
-		if hit && errors.Is(err, ErrNotFound) {
+		if hit && farHasNoValue(err) {
 			t.nearDrop(ctx, key)
 		}
 		return nil, "", false, err
@@ -524,7 +599,7 @@ func (t tieredVersioned) GetIfChanged(ctx context.Context, key string, known Ver
 
 // SetIfAbsent stores v under key in far if key has no value there, and
 // then keeps v and its new version in near.
-func (t tieredVersioned) SetIfAbsent(ctx context.Context, key string, v []byte) (Version, error) {
+func (t tieredVersioned) SetIfAbsent(ctx context.Context, key string, v []byte) (kv.Version, error) {
 	if err := t.check(ctx, key); err != nil {
 		return "", err
 	}
@@ -538,7 +613,7 @@ func (t tieredVersioned) SetIfAbsent(ctx context.Context, key string, v []byte) 
 
 // CompareAndSwap stores v under key in far if key's version there is old,
 // and then keeps v and its new version in near.
-func (t tieredVersioned) CompareAndSwap(ctx context.Context, key string, old Version, v []byte) (Version, error) {
+func (t tieredVersioned) CompareAndSwap(ctx context.Context, key string, old kv.Version, v []byte) (kv.Version, error) {
 	if err := t.check(ctx, key); err != nil {
 		return "", err
 	}
@@ -552,7 +627,7 @@ func (t tieredVersioned) CompareAndSwap(ctx context.Context, key string, old Ver
 
 // CompareAndDelete deletes key from far if its version there is old, and
 // then from near.
-func (t tieredVersioned) CompareAndDelete(ctx context.Context, key string, old Version) error {
+func (t tieredVersioned) CompareAndDelete(ctx context.Context, key string, old kv.Version) error {
 	if err := t.check(ctx, key); err != nil {
 		return err
 	}
@@ -565,12 +640,8 @@ func (t tieredVersioned) CompareAndDelete(ctx context.Context, key string, old V
 }
 
 // afterVersionedWrite updates near after a conditional write of far that
-// returned err. A failed condition changed nothing in far, so near stays
-// as it is (its entries are revalidated anyway); after any other failure
-// the entry is dropped, since far's state is unknown.
-func (t tieredVersioned) afterVersionedWrite(ctx context.Context, s *tieredStripe, tk writeTicket, key string, err error, keep bool, version Version, v []byte) {
-	if errors.Is(err, ErrConflict) {
-		return
-	}
+// returned err: on success it keeps v with the version far returned; a
+// conflict, an unknown outcome or any other failure drops the entry.
+func (t tieredVersioned) afterVersionedWrite(ctx context.Context, s *tieredStripe, tk writeTicket, key string, err error, keep bool, version kv.Version, v []byte) {
 	t.nearAfterWrite(ctx, s, tk, key, err == nil && keep && version != "", version, v)
 }

@@ -1,24 +1,27 @@
-package kv_test
+package zstd_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	kzstd "github.com/klauspost/compress/zstd"
 
 	"github.com/s3map/s3map/kv"
 	"github.com/s3map/s3map/kv/kvtest"
+	"github.com/s3map/s3map/kv/zstd"
 )
 
 func TestCompressedConformance(t *testing.T) {
 	kvtest.Run(t, func(t *testing.T) kv.Store[[]byte] {
-		return kv.Compressed(kv.NewMemory[[]byte](), nil)
+		return zstd.New(kv.NewMemory[[]byte](), nil)
 	}, &kvtest.Options{
 		FailingKeys: func(t *testing.T) kv.Store[[]byte] {
-			return kv.Compressed(layerFailingKeys{kv.NewMemory[[]byte]()}, nil)
+			return zstd.New(layerFailingKeys{kv.NewMemory[[]byte]()}, nil)
 		},
 	})
 }
@@ -38,7 +41,7 @@ func compressible(n int) []byte {
 func TestCompressedStoresZstd(t *testing.T) {
 	ctx := t.Context()
 	raw := kv.NewMemory[[]byte]()
-	s := kv.Compressed(raw, nil)
+	s := zstd.New(raw, nil)
 	for _, size := range []int{0, 1, 100, 64 << 10} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			value := compressible(size)
@@ -52,7 +55,7 @@ func TestCompressedStoresZstd(t *testing.T) {
 			if size >= 100 && len(stored) >= len(value) {
 				t.Errorf("stored %d bytes for a compressible value of %d", len(stored), len(value))
 			}
-			dec, err := zstd.NewReader(nil)
+			dec, err := kzstd.NewReader(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +82,7 @@ func TestCompressedStoresZstd(t *testing.T) {
 // on, including ones that are zstd frames themselves, read as they were.
 func TestCompressedReadsRawValues(t *testing.T) {
 	ctx := t.Context()
-	enc, err := zstd.NewWriter(nil)
+	enc, err := kzstd.NewWriter(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +91,8 @@ func TestCompressedReadsRawValues(t *testing.T) {
 		"text":       []byte("plain old value"),
 		"empty":      {},
 		"zstd frame": enc.EncodeAll([]byte("already compressed by someone"), nil),
-		"binary":     {0x5e, 0x2a, 0x4d, 0x18, 0, 0, 0, 0},
+		"binary":     {0x5e, 0x2a, 0x4d, 0x17, 0, 0, 0, 0},
+		"marker end": []byte(zstd.Marker[4:]),
 	}
 	raw := kv.NewMemory[[]byte]()
 	for key, value := range raws {
@@ -96,7 +100,7 @@ func TestCompressedReadsRawValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := kv.Compressed(raw, nil)
+	s := zstd.New(raw, nil)
 	for key, want := range raws {
 		got, err := s.Get(ctx, key)
 		if err != nil {
@@ -112,7 +116,7 @@ func TestCompressedReadsRawValues(t *testing.T) {
 func marked(t *testing.T, value []byte) []byte {
 	t.Helper()
 	raw := kv.NewMemory[[]byte]()
-	if err := kv.Compressed(raw, nil).Set(t.Context(), "k", value); err != nil {
+	if err := zstd.New(raw, nil).Set(t.Context(), "k", value); err != nil {
 		t.Fatal(err)
 	}
 	stored, err := raw.Get(t.Context(), "k")
@@ -124,14 +128,30 @@ func marked(t *testing.T, value []byte) []byte {
 
 func TestCompressedCorrupt(t *testing.T) {
 	good := marked(t, compressible(10_000))
-	header := good[:16]
 	flipped := bytes.Clone(good)
-	flipped[len(flipped)-10] ^= 0xff
+	flipped[len(flipped)-30] ^= 0xff
+	badMagic := bytes.Clone(good)
+	badMagic[0] ^= 0xff
+	badMarker := bytes.Clone(good)
+	badMarker[len(badMarker)-3] ^= 0xff
+	badMarkerMagic := bytes.Clone(good)
+	badMarkerMagic[len(badMarkerMagic)-16] ^= 0xff
+	legacy := legacyForm(t, compressible(10_000))
+	legacyFirstByte := bytes.Clone(legacy)
+	legacyFirstByte[len(zstd.LegacyMarker)-1] ^= 0xff // the marker's last byte
 	tests := map[string][]byte{
-		"truncated":     good[:len(good)-5],
-		"flipped bit":   flipped,
-		"garbage frame": append(bytes.Clone(header), "not a zstd frame at all"...),
-		"marker only":   header,
+		"truncated":              good[:len(good)-len(zstd.Marker)-5],
+		"cut marker":             good[:len(good)-5],
+		"flipped bit":            flipped,
+		"frame magic changed":    badMagic,
+		"marker changed":         badMarker,
+		"marker magic changed":   badMarkerMagic,
+		"garbage frame":          append([]byte("not a zstd frame at all"), zstd.Marker...),
+		"marker only":            []byte(zstd.Marker),
+		"legacy truncated":       legacy[:len(legacy)-5],
+		"legacy marker changed":  legacyFirstByte,
+		"legacy marker only":     []byte(zstd.LegacyMarker),
+		"skippable magic, other": {0x5e, 0x2a, 0x4d, 0x18, 0, 0, 0, 0},
 	}
 	for name, stored := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -140,12 +160,82 @@ func TestCompressedCorrupt(t *testing.T) {
 			if err := raw.Set(ctx, "broken/key", stored); err != nil {
 				t.Fatal(err)
 			}
-			_, err := kv.Compressed(raw, nil).Get(ctx, "broken/key")
+			_, err := zstd.New(raw, nil).Get(ctx, "broken/key")
 			if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), `"broken/key"`) {
 				t.Errorf("Get error = %v; want ErrCorrupt naming the key", err)
 			}
 		})
 	}
+}
+
+// legacyForm returns value as s3map wrote it before Marker: LegacyMarker,
+// then the zstd frame.
+func legacyForm(t *testing.T, value []byte) []byte {
+	t.Helper()
+	enc, err := kzstd.NewWriter(nil, kzstd.WithEncoderCRC(true), kzstd.WithZeroFrames(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(value, []byte(zstd.LegacyMarker))
+}
+
+// TestCompressedReadsLegacyForm: values written in the old form (marker
+// first) still read.
+func TestCompressedReadsLegacyForm(t *testing.T) {
+	ctx := t.Context()
+	raw := kv.NewMemory[[]byte]()
+	for _, value := range [][]byte{{}, []byte("x"), compressible(50_000)} {
+		if err := raw.Set(ctx, "k", legacyForm(t, value)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := zstd.New(raw, nil).Get(ctx, "k")
+		if err != nil || !bytes.Equal(got, value) {
+			t.Errorf("Get of a legacy value of %d bytes = %d bytes, %v", len(value), len(got), err)
+		}
+	}
+}
+
+// TestCompressedOneShotReadable: the stored form starts with the value's
+// zstd frame, complete on its own (a decoder given only that first frame
+// returns the value, and the frame header carries the content size that
+// one-shot decoders such as python-zstandard's decompress() need), and
+// Marker follows it.
+func TestCompressedOneShotReadable(t *testing.T) {
+	dec, err := kzstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	for _, size := range []int{0, 1, 100, 64 << 10, 1 << 20} {
+		value := compressible(size)
+		stored := marked(t, value)
+		first := firstFrame(t, dec, stored)
+		got, err := dec.DecodeAll(first, nil)
+		if err != nil || !bytes.Equal(got, value) {
+			t.Errorf("%d bytes: the first frame alone decodes to %d bytes, %v; want the value", size, len(got), err)
+		}
+		if rest := stored[len(first):]; string(rest) != zstd.Marker {
+			t.Errorf("%d bytes: after the first frame come %q; want exactly Marker", size, rest)
+		}
+		var h kzstd.Header
+		if err := h.Decode(stored); err != nil || h.Skippable || !h.HasFCS || h.FrameContentSize != uint64(size) {
+			t.Errorf("%d bytes: first frame header %+v, %v; want a data frame stating content size %d", size, h, err, size)
+		}
+	}
+}
+
+// firstFrame returns the shortest prefix of data that decodes on its own:
+// the first zstd frame, found without knowing where s3map put the marker.
+func firstFrame(t *testing.T, dec *kzstd.Decoder, data []byte) []byte {
+	t.Helper()
+	for n := 1; n <= len(data); n++ {
+		if _, err := dec.DecodeAll(data[:n], nil); err == nil {
+			return data[:n]
+		}
+	}
+	t.Fatal("no prefix of the stored value decodes")
+	return nil
 }
 
 // TestCompressedBoundsMemory: a small stored value that would decompress to
@@ -160,12 +250,12 @@ func TestCompressedBoundsMemory(t *testing.T) {
 	if err := raw.Set(ctx, "bomb", bomb); err != nil {
 		t.Fatal(err)
 	}
-	limited := kv.Compressed(raw, &kv.CompressedOptions{MaxValueSize: 1 << 20})
+	limited := zstd.New(raw, &zstd.Options{MaxValueSize: 1 << 20})
 	if _, err := limited.Get(ctx, "bomb"); !errors.Is(err, kv.ErrCorrupt) {
 		t.Errorf("Get of a value over MaxValueSize: error = %v; want ErrCorrupt", err)
 	}
 	// Under the default limit it reads back.
-	got, err := kv.Compressed(raw, nil).Get(ctx, "bomb")
+	got, err := zstd.New(raw, nil).Get(ctx, "bomb")
 	if err != nil || len(got) != 8<<20 {
 		t.Errorf("Get under the default limit = %d bytes, %v; want %d bytes", len(got), err, 8<<20)
 	}
@@ -189,7 +279,7 @@ func TestCompressedLevels(t *testing.T) {
 	for _, level := range []int{-5, 0, 1, 3, 9, 19, 22, 100} {
 		ctx := t.Context()
 		raw := kv.NewMemory[[]byte]()
-		s := kv.Compressed(raw, &kv.CompressedOptions{Level: level})
+		s := zstd.New(raw, &zstd.Options{Level: level})
 		if err := s.Set(ctx, "k", value); err != nil {
 			t.Fatalf("level %d: %v", level, err)
 		}
@@ -208,7 +298,7 @@ func TestCompressedLevels(t *testing.T) {
 func TestCompressedVersionsPassThrough(t *testing.T) {
 	ctx := t.Context()
 	raw := kv.NewMemory[[]byte]()
-	s := kv.Compressed(raw, nil).(kv.Versioned[[]byte])
+	s := zstd.New(raw, nil).(kv.Versioned[[]byte])
 	version, err := s.SetIfAbsent(ctx, "k", []byte("one"))
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +325,7 @@ func BenchmarkCompressedGet(b *testing.B) {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
 			ctx := b.Context()
 			raw := kv.NewMemory[[]byte]()
-			s := kv.Compressed(raw, nil)
+			s := zstd.New(raw, nil)
 			value := compressible(size)
 			if err := s.Set(ctx, "k", value); err != nil {
 				b.Fatal(err)
@@ -260,7 +350,7 @@ func BenchmarkCompressedSet(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
 			ctx := b.Context()
-			s := kv.Compressed(kv.NewMemory[[]byte](), nil)
+			s := zstd.New(kv.NewMemory[[]byte](), nil)
 			value := compressible(size)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -271,4 +361,14 @@ func BenchmarkCompressedSet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// errLayerListing is the failure of layerFailingKeys' listings.
+var errLayerListing = errors.New("listing failed on purpose")
+
+// layerFailingKeys is a store whose listings fail after yielding nothing.
+type layerFailingKeys struct{ kv.Store[[]byte] }
+
+func (layerFailingKeys) Keys(context.Context) (iter.Seq[string], func() error) {
+	return func(func(string) bool) {}, func() error { return errLayerListing }
 }
