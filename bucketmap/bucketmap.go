@@ -261,8 +261,12 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		// wrapErr: a body that failed verification is kv.ErrCorrupt.
-		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, wrapErr(err))
+		if errors.Is(err, storage.ErrCorrupt) {
+			// Only this kind: a 412 while resuming the body (the object
+			// changed) is no conflict of the caller's.
+			err = &kindError{kv.ErrCorrupt, err}
+		}
+		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
 	}
 	return buf.Bytes(), kv.Version(r.Info.ETag), true, nil
 }
