@@ -499,60 +499,34 @@ func (m *BucketMap) SetFrom(ctx context.Context, key string, r io.Reader, opts *
 	return info, wrapErr(err)
 }
 
-// NewWriter returns a writer whose bytes become key's value. The value is
-// stored when Close returns nil; Close reports the upload's error. Cancel
-// ctx (or call CloseWithError) to abandon it: nothing is stored and no
-// parts are left behind. Close or CloseWithError must be called.
+// NewWriter returns a writer whose bytes become key's value, uploaded by
+// storage.Storage.NewWriter (bounded memory, no parts left behind). The
+// value is stored when Close returns nil; Close reports the upload's
+// error. Cancel ctx (or call CloseWithError) to abandon it: nothing is
+// stored and no parts are left behind. Close or CloseWithError must be
+// called.
 func (m *BucketMap) NewWriter(ctx context.Context, key string, opts *storage.PutOptions) (*Writer, error) {
 	n, err := m.name("NewWriter", key)
 	if err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	w := &Writer{pw: pw, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		_, err := m.st.Put(ctx, n, pr, opts)
-		w.err = wrapErr(err)
-		pr.CloseWithError(errUploadEnded)
-	}()
-	return w, nil
+	return &Writer{w: m.st.NewWriter(ctx, n, opts)}, nil
 }
 
-var errUploadEnded = errors.New("bucketmap: the upload has ended")
-
-// Writer streams a value into a key; see BucketMap.NewWriter.
+// Writer streams a value into a key; see BucketMap.NewWriter. Its errors
+// are the map's (kv kinds), as Set's are.
 type Writer struct {
-	pw   *io.PipeWriter
-	done chan struct{}
-	err  error
+	w *storage.Writer
 }
 
 // Write sends p to the upload.
 func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.pw.Write(p)
-	if errors.Is(err, errUploadEnded) {
-		<-w.done
-		if w.err != nil {
-			return n, w.err
-		}
-	}
-	return n, err
+	n, err := w.w.Write(p)
+	return n, wrapErr(err)
 }
 
 // Close ends the value and waits for the upload: nil means it is stored.
-func (w *Writer) Close() error {
-	w.pw.Close()
-	<-w.done
-	return w.err
-}
+func (w *Writer) Close() error { return wrapErr(w.w.Close()) }
 
 // CloseWithError abandons the upload; nothing is stored.
-func (w *Writer) CloseWithError(err error) error {
-	if err == nil {
-		err = errors.New("bucketmap: write abandoned")
-	}
-	w.pw.CloseWithError(err)
-	<-w.done
-	return nil
-}
+func (w *Writer) CloseWithError(err error) error { return wrapErr(w.w.CloseWithError(err)) }

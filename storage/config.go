@@ -60,9 +60,11 @@ type Config struct {
 	// and when_supported for AWS.
 	Checksums string `yaml:"checksums"`
 	// PartSize is the size of the parts of multipart uploads and ranged
-	// downloads: bytes, or a string such as "16MiB". At least 5 MiB.
+	// downloads: bytes, or a string such as "16MiB". From 5 MiB to
+	// MaxPartSize (512 MiB).
 	PartSize ByteSize `yaml:"part_size"`
-	// Concurrency is how many parts move at once for one object.
+	// Concurrency is how many parts move at once for one object: at most
+	// MaxConcurrency (64).
 	Concurrency int `yaml:"concurrency"`
 }
 
@@ -154,8 +156,14 @@ func (c Config) validate() error {
 	if c.PartSize != 0 && c.PartSize < minPartSize {
 		return bad("part_size", "%d bytes is under S3's minimum part of 5 MiB", c.PartSize)
 	}
+	if c.PartSize > MaxPartSize {
+		return bad("part_size", "%d bytes is over the largest part, %d (512 MiB)", c.PartSize, MaxPartSize)
+	}
 	if c.Concurrency < 0 {
 		return bad("concurrency", "%d is negative", c.Concurrency)
+	}
+	if c.Concurrency > MaxConcurrency {
+		return bad("concurrency", "%d is over the most, %d", c.Concurrency, MaxConcurrency)
 	}
 	return nil
 }

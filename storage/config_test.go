@@ -111,8 +111,8 @@ func TestParseConfigFields(t *testing.T) {
 		},
 		{
 			name: "part size quoted",
-			yaml: `part_size: "1GiB"` + "\n",
-			want: Config{PartSize: 1 << 30},
+			yaml: `part_size: "256MiB"` + "\n",
+			want: Config{PartSize: 256 << 20},
 		},
 		{
 			name: "endpoint without scheme, tls on",

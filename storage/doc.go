@@ -121,6 +121,68 @@
 // Either way Content-Type and the other standard headers of the source
 // survive unless the headers give new ones.
 //
+// # Writes
+//
+// [Storage.Put], [Storage.Write], [Storage.NewWriter] (and bucketmap's
+// Set, SetFrom and NewWriter) share one upload path over service/s3. A
+// file, or any reader that can seek, is read in place through
+// io.SectionReader, so an upload holds no part in memory (a 256 MiB file:
+// 18 MiB peak RSS in a small program); a stream that cannot seek is read
+// into at most 2 part buffers (2 × PartSize). Every request carries the
+// body's CRC32C (x-amz-checksum-crc32c, a full-object checksum for
+// multipart uploads) and, unless the server is known to keep CRC32C, its
+// MD5 (Content-MD5); the server refuses a body that does not match, and
+// verified reads check the stored checksum later. A server that does not
+// keep checksums (moto 5.2.1, the in-process server) is found out from its
+// first reply and written without them: moto stores a wrong full-object
+// value for a multipart upload that declares one.
+//
+// Conditional writes (IfMatch, IfNoneMatch) happen exactly once. They are
+// never retried blindly: after a failure that may hide a stored write (no
+// reply, a timeout, a 5xx, or a 412, 409 or 404 after one), a HEAD decides.
+// The stored object recognised as ours (its ETag is the MD5 of what was
+// sent, or for parts the MD5 of their MD5s with "-N"; or its CRC32C and
+// size are ours) is success; the state the condition asked for (the old
+// ETag, or no object) means the request did not land, and it is sent
+// again within the client's attempt budget; a body that never went out
+// whole cannot have been stored, so another object there is a real
+// conflict ([ErrPreconditionFailed]); anything else is [ErrOutcomeUnknown]
+// (ours may have landed and been replaced), never [ErrPreconditionFailed].
+// Under SSE-KMS the ETag is not an MD5, so only a kept CRC32C recognises a
+// write. Another writer storing the very same bytes in that moment is taken
+// for ours, and a request the server applies only after the check (held
+// inside the server past its lost reply) is not seen: those are the
+// residues. [Storage.DeleteIf] follows the same rule; the object gone after
+// an ambiguous attempt counts as deleted.
+//
+// Up to 5 GiB a conditional write goes as one PutObject, so the condition
+// and the write are one atomic step on every server that honours
+// conditions on PutObject. Larger bodies, and streams of unknown length
+// over one part, go in parts with the condition on
+// CompleteMultipartUpload, which some servers ignore (moto 5.2.1 ignores
+// If-Match there); give PutOptions.Size for a stream to keep it one
+// PutObject.
+//
+// No multipart upload outlives the write that made it. A failure or a
+// cancellation aborts the upload on a fresh context; a stalled abort is
+// given up after 10 seconds and sent again, and an upload that a part in
+// flight brought back is aborted again. A CreateMultipartUpload whose
+// reply was lost may have made an upload nobody knows: the uploads of the
+// key are listed before and after, and the new ones that are not ours are
+// aborted (a concurrent writer's upload of the same key begun in that
+// moment is aborted too; its write fails, it stores nothing wrong). This
+// clean-up is bounded: a write returns at most 30 seconds after its
+// context is done. A CompleteMultipartUpload whose reply was lost with the
+// object stored whole is success. What a crashed process leaves is
+// removed by [Storage.AbortUploads]; on AWS add a lifecycle rule with
+// AbortIncompleteMultipartUpload as well.
+//
+// Options.Logger (a *slog.Logger; nil is silent) receives what the library
+// decides on its own: each resolution of an ambiguous write with its
+// verdict, retries, aborts and failed aborts. Nothing is written to the
+// global log or to stderr. Options.Concurrency is at most [MaxConcurrency]
+// and PartSize at most [MaxPartSize], so no setting can exhaust memory.
+//
 // # Errors
 //
 // Errors from a Storage are [*Error] values: the operation, the name, and

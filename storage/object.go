@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
-	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -146,89 +144,53 @@ type PutOptions struct {
 	IfNoneMatch string
 	// IfMatch writes only if the object's ETag is this one.
 	IfMatch string
-	// Size, when known and > 0, is the body's length; it saves buffering
-	// for readers that cannot seek.
+	// Size, when known and > 0, is the body's exact length. For a reader
+	// that cannot seek it lets a conditional write of up to 5 GiB stream
+	// as one atomic PutObject instead of going in parts; a reader whose
+	// length differs fails with ErrInvalidHeader and stores nothing.
 	Size int64
 }
 
-// Put uploads the object from r, whose length may be unknown. Large bodies
-// go up in parts, Concurrency at once, so memory stays within about
-// Concurrency × PartSize; a failed or cancelled upload is aborted, leaving
-// no parts. It returns the new object's info (Name, Size, ETag).
+// Put uploads the object from r, whose length may be unknown, and returns
+// the new object's info (Name, Size, ETag).
+//
+// A reader that can seek (a file, a bytes.Reader) is read in place: its
+// parts go through io.SectionReader and are never copied. A reader that
+// cannot seek is read into at most 3 part buffers (3 × PartSize). Every
+// request carries the body's MD5 (Content-MD5, checked by the server) and,
+// where the server keeps them, a full-object CRC32C checksum
+// (x-amz-checksum-crc32c), which verified reads check. Unconditional
+// bodies over MultipartThreshold go up in parts, Concurrency at once.
 //
 // With IfNoneMatch or IfMatch, a failed condition is an error that
-// errors.Is ErrPreconditionFailed.
+// errors.Is ErrPreconditionFailed, and only a real conflict is: the write
+// is exactly once. Up to 5 GiB a conditional write goes as one PutObject
+// (streamed; for a reader that cannot seek, give Size, else a body over
+// PartSize goes in parts), so the condition and the write are one atomic
+// step on every server that honours conditions on PutObject. Larger bodies
+// go in parts with the condition on CompleteMultipartUpload, which some
+// servers ignore (moto 5.2.1 ignores If-Match there). Conditional requests
+// are never retried blindly by the SDK: after a failure that may hide a
+// stored write (no reply, a timeout, a 5xx, or a 412, 409 or 404 after
+// one), Put looks at the stored object. Its ETag equal to the MD5 of what
+// was sent (for parts, the MD5 of the parts' MD5s, "-N"), or its CRC32C
+// and size equal to ours, means the write is ours: success. The stored
+// state the condition asked for (the old ETag for IfMatch, no object for
+// IfNoneMatch) means it did not land: it is sent again within the
+// client's attempt budget. Anything else (ours may have landed and been
+// replaced) is an error that errors.Is ErrOutcomeUnknown, never
+// ErrPreconditionFailed. With SSE-KMS the ETag is not an MD5, so only the
+// CRC32C can recognise the write (on servers that keep it); elsewhere such
+// a write may end in ErrOutcomeUnknown. Another writer storing the very
+// same bytes in that window is taken for ours.
+//
+// No multipart upload outlives Put: a failure or cancellation aborts it,
+// and a reply of CreateMultipartUpload that was lost is followed by a look
+// for the upload it made (see AbortUploads for crashed processes). That
+// clean-up runs on a fresh context: Put returns at most 30 seconds after
+// ctx is done.
 func (s *Storage) Put(ctx context.Context, dst Name, r io.Reader, opts *PutOptions) (Info, error) {
 	return s.put(ctx, "Put", dst, r, opts)
-}
-
-func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opts *PutOptions) (Info, error) {
-	if opts == nil {
-		opts = &PutOptions{}
-	}
-	dst, err := s.resolve(op, dst, true)
-	if err != nil {
-		return Info{}, err
-	}
-	a, err := parseHeaders(opts.Headers)
-	if err != nil {
-		return Info{}, &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
-	}
-	if opts.IfNoneMatch != "" && opts.IfNoneMatch != "*" {
-		return Info{}, inputError(op, dst, ErrInvalidHeader, "IfNoneMatch must be \"*\" for a write, not %q", opts.IfNoneMatch)
-	}
-	if r == nil {
-		r = strings.NewReader("")
-	}
-	var size func() int64
-	body := r
-	if seeker, ok := r.(io.ReadSeeker); ok {
-		// The transfer manager learns the size from a seeker, and can
-		// replay parts on retry: hand it over as it is.
-		n, err := remaining(seeker)
-		if err != nil {
-			return Info{}, opError(ctx, op, dst, err)
-		}
-		size = func() int64 { return n }
-	} else {
-		c := &countingReader{r: r}
-		body, size = c, func() int64 { return c.n }
-	}
-	in := &transfermanager.UploadObjectInput{
-		Bucket:               &dst.Bucket,
-		Key:                  &dst.Key,
-		Body:                 body,
-		Metadata:             a.metaOrNil(),
-		ContentType:          a.str(hContentType),
-		CacheControl:         a.str(hCacheControl),
-		ContentDisposition:   a.str(hContentDisposition),
-		ContentEncoding:      a.str(hContentEncoding),
-		ContentLanguage:      a.str(hContentLanguage),
-		Expires:              a.expires(),
-		StorageClass:         tmtypes.StorageClass(a.storageClass()),
-		ServerSideEncryption: tmtypes.ServerSideEncryption(a.sse()),
-		SSEKMSKeyID:          a.str(hSSEKMSKeyID),
-		Tagging:              a.str(hTagging),
-		ACL:                  tmtypes.ObjectCannedACL(a.acl()),
-	}
-	if opts.Size > 0 {
-		in.ContentLength = &opts.Size
-	}
-	conditional := false
-	if opts.IfNoneMatch != "" {
-		in.IfNoneMatch, conditional = &opts.IfNoneMatch, true
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch, conditional = &opts.IfMatch, true
-	}
-	out, err := s.tm.UploadObject(ctx, in)
-	if err != nil {
-		if conditional {
-			return Info{}, conditionalWriteError(ctx, op, dst, err)
-		}
-		return Info{}, opError(ctx, op, dst, err)
-	}
-	return Info{Name: dst, Size: size(), ETag: aws.ToString(out.ETag), Metadata: Metadata{}, Headers: Headers{}}, nil
 }
 
 // classifyInput returns the kinds of an input error from parseHeaders.
@@ -241,37 +203,16 @@ func classifyInput(err error) []error {
 	return nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// remaining returns how many bytes a seeker holds past its position.
-func remaining(s io.Seeker) (int64, error) {
-	cur, err := s.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, err
-	}
-	end, err := s.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := s.Seek(cur, io.SeekStart); err != nil {
-		return 0, err
-	}
-	return end - cur, nil
-}
-
 // DeleteIf deletes the object only if its ETag is etag (DeleteObject with
 // If-Match). Otherwise, including when the object is missing, it returns an
 // error that errors.Is ErrPreconditionFailed.
+//
+// It is exactly once as conditional writes are (see Put): the request is
+// not retried blindly; after a failure that may hide a delete, a HEAD
+// decides. The object still there with etag means the delete did not land:
+// it is sent again. The object gone means success: the object with etag no
+// longer exists, though another client may have deleted it in the same
+// moment. Another object there is ErrOutcomeUnknown.
 //
 // The condition needs the server's support. AWS S3 and moto honour it;
 // versitygw 1.8.0 refuses another ETag but deletes nothing and answers
@@ -286,9 +227,23 @@ func (s *Storage) DeleteIf(ctx context.Context, n Name, etag string) error {
 	if etag == "" {
 		return inputError(op, n, ErrInvalidHeader, "empty ETag")
 	}
-	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &n.Bucket, Key: &n.Key, IfMatch: &etag})
-	if err != nil {
-		return conditionalWriteError(ctx, op, n, err)
-	}
-	return nil
+	in := &s3.DeleteObjectInput{Bucket: &n.Bucket, Key: &n.Key, IfMatch: &etag}
+	return s.exactlyOnce(ctx, op, n, writeCond{ifMatch: etag}, "DeleteObject",
+		func(ctx context.Context) error {
+			_, err := s.client.DeleteObject(ctx, in, oneAttempt)
+			return err
+		},
+		func(ctx context.Context, _ error) (verdict, string, error) {
+			out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &n.Bucket, Key: &n.Key})
+			switch {
+			case err == nil && aws.ToString(out.ETag) == etag:
+				return verdictNotApplied, etag, nil
+			case err == nil:
+				return verdictUnknown, aws.ToString(out.ETag), nil
+			case httpStatus(err) == http.StatusNotFound && ctx.Err() == nil:
+				return verdictOurs, "", nil
+			}
+			return verdictUnknown, "", err
+		},
+		func() bool { return true })
 }

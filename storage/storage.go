@@ -3,18 +3,20 @@ package storage
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
-// abortTimeout bounds the clean-up of a failed multipart upload.
+// abortTimeout bounds the clean-up of a failed multipart copy.
 const abortTimeout = 30 * time.Second
 
 // Storage is a connection to S3 or an S3-compatible server. It is safe for
@@ -22,10 +24,12 @@ const abortTimeout = 30 * time.Second
 type Storage struct {
 	client  *s3.Client
 	presign *s3.PresignClient
-	tm      *transfermanager.Client
 	opts    Options
 
 	knownBuckets sync.Map // bucket name → true, found by BucketExists
+	// checksums: whether the server keeps CRC32C checksums, learnt from
+	// its replies (checksumsUnknown, ...).
+	checksums atomic.Int32
 }
 
 // Options tune a Storage. A nil *Options, and every zero field, means the
@@ -35,19 +39,25 @@ type Options struct {
 	// such names fail with ErrNoBucket.
 	DefaultBucket string
 	// PartSize is the part size of multipart uploads and of ranged
-	// parallel downloads. Default 8 MiB; at least 5 MiB.
+	// parallel downloads. Default 8 MiB; from 5 MiB to MaxPartSize. An
+	// upload of a known size raises it for that upload when the body
+	// would need more than S3's 10,000 parts.
 	PartSize int64
-	// Concurrency is how many parts of one object move at once. Default 5.
-	// Put's memory is bounded by Concurrency × PartSize.
+	// Concurrency is how many parts of one object move at once. Default
+	// 5; at most MaxConcurrency. Uploads from a file or any reader that
+	// can seek read their parts in place and hold no part in memory; a
+	// stream that cannot seek holds at most 3 parts (3 × PartSize).
 	Concurrency int
-	// MultipartThreshold: uploads of more bytes go up in parts. Default
-	// 16 MiB.
+	// MultipartThreshold: unconditional uploads of more bytes go up in
+	// parts. Default 16 MiB; at most 5 GiB. Conditional uploads go as one
+	// PutObject up to 5 GiB whatever this says (see Put).
 	MultipartThreshold int64
 	// CopyThreshold: copies (and metadata updates) of objects larger than
 	// this go through UploadPartCopy. Default 5 GiB, S3's limit for a
 	// single CopyObject.
 	CopyThreshold int64
-	// CopyPartSize is the part size of multipart copies. Default 512 MiB.
+	// CopyPartSize is the part size of multipart copies. Default 512 MiB;
+	// at most 5 GiB.
 	CopyPartSize int64
 	// ParallelReadThreshold: Read fetches objects of at least this many
 	// bytes in parallel byte ranges (PartSize each, Concurrency at once);
@@ -55,7 +65,22 @@ type Options struct {
 	// is fastest at every size, while over a real network's round trip
 	// and per-connection caps parallel ranges gain on large objects.
 	ParallelReadThreshold int64
+	// Logger receives what the library decides on its own: resolving a
+	// conditional write whose reply was lost (and the verdict), retrying,
+	// aborting multipart uploads, an abort that failed. Nil means silent.
+	// Nothing is ever written to the global log or to stderr.
+	Logger *slog.Logger
 }
+
+// Bounds of the transfer settings, so that no setting can exhaust memory
+// or ask S3 for what it refuses.
+const (
+	// MaxConcurrency is the most parts of one object moving at once.
+	MaxConcurrency = 64
+	// MaxPartSize is the largest PartSize: 512 MiB × 10,000 parts is S3's
+	// largest object (5 TiB), and a stream's upload holds 3 parts.
+	MaxPartSize = 512 << 20
+)
 
 func (o *Options) withDefaults() Options {
 	var r Options
@@ -91,16 +116,24 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: Options.PartSize %d is under S3's minimum part of 5 MiB", ErrInvalidConfig, o.PartSize)
 	case o.CopyPartSize < minPartSize:
 		return fmt.Errorf("%w: Options.CopyPartSize %d is under S3's minimum part of 5 MiB", ErrInvalidConfig, o.CopyPartSize)
+	case o.PartSize > MaxPartSize:
+		return fmt.Errorf("%w: Options.PartSize %d is over the largest, %d (512 MiB)", ErrInvalidConfig, o.PartSize, MaxPartSize)
+	case o.CopyPartSize > maxPartSizeS3:
+		return fmt.Errorf("%w: Options.CopyPartSize %d is over S3's largest part of 5 GiB", ErrInvalidConfig, o.CopyPartSize)
 	case o.Concurrency < 0, o.MultipartThreshold < 0, o.CopyThreshold < 0, o.ParallelReadThreshold < 0:
 		return fmt.Errorf("%w: negative Options.Concurrency, MultipartThreshold, CopyThreshold or ParallelReadThreshold", ErrInvalidConfig)
+	case o.Concurrency > MaxConcurrency:
+		return fmt.Errorf("%w: Options.Concurrency %d is over the most, %d", ErrInvalidConfig, o.Concurrency, MaxConcurrency)
+	case o.MultipartThreshold > maxSinglePut:
+		return fmt.Errorf("%w: Options.MultipartThreshold %d is over S3's largest PutObject of 5 GiB", ErrInvalidConfig, o.MultipartThreshold)
 	}
 	return nil
 }
 
 // New wraps an S3 client the caller already has. For an S3-compatible
 // server, the client should use path-style addressing and checksums "when
-// required" (Open sets both); the transfers follow the client's checksum
-// setting.
+// required" (Open sets both). Uploads send their own Content-MD5 and
+// CRC32C checksums whatever the client's setting.
 func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil *s3.Client", ErrInvalidConfig)
@@ -109,19 +142,7 @@ func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	co := client.Options()
-	tm := transfermanager.New(client, func(t *transfermanager.Options) {
-		t.PartSizeBytes = o.PartSize
-		t.Concurrency = o.Concurrency
-		t.MultipartUploadThreshold = o.MultipartThreshold
-		// Abort a failed upload on a fresh context: the caller's may be
-		// the cancelled one, and parts must not be left behind.
-		t.FailTimeout = abortTimeout
-		// The transfer manager has its own checksum setting, which
-		// would override the client's: keep them one.
-		t.RequestChecksumCalculation = co.RequestChecksumCalculation
-	})
-	return &Storage{client: client, presign: s3.NewPresignClient(client), tm: tm, opts: o}, nil
+	return &Storage{client: client, presign: s3.NewPresignClient(client), opts: o}, nil
 }
 
 // Open connects with cfg: the endpoint, region and credentials it names,
@@ -148,6 +169,11 @@ func (c Config) awsConfig(ctx context.Context) (aws.Config, error) {
 		// A buildable client honours AWS_CA_BUNDLE; a plain http.Client
 		// makes loading fail when it is set.
 		config.WithHTTPClient(awshttp.NewBuildableClient()),
+		// The SDK's default logger writes to stderr (for example
+		// "Response has no supported checksum" on a GET with
+		// ChecksumMode from a server that keeps none): s3map prints
+		// nothing.
+		config.WithLogger(logging.Nop{}),
 	}
 	if c.Region != "" {
 		load = append(load, config.WithRegion(c.Region))

@@ -115,6 +115,11 @@ type Caps struct {
 	// ObjectParentIsFile, and MinIO stores the second write but no longer
 	// lists one of the two.
 	NoKeyBesideSubkeys bool
+	// StoresCutBodies: a PutObject whose body the client cut short
+	// (connection closed before Content-Length bytes) is sometimes stored,
+	// truncated (versitygw 1.8.0: 9 MiB of a declared 10 MiB). Bodies sent
+	// with Content-MD5 or a checksum header are refused instead.
+	StoresCutBodies bool
 }
 
 // capsOf returns the known departures of a server from S3 by its name; a
@@ -144,6 +149,7 @@ func capsOf(name string) Caps {
 			NoDotSegmentKeys:          true,
 			DeletesMissingWithIfMatch: true,
 			NoKeyBesideSubkeys:        true,
+			StoresCutBodies:           true,
 		}
 	}
 	return Caps{}
