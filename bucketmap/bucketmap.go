@@ -248,6 +248,28 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 	if err != nil {
 		return nil, "", false, err
 	}
+	for attempt := 1; ; attempt++ {
+		v, version, changed, err := m.getOnce(ctx, op, n, known)
+		// A body cut by the network is resumed by storage, pinned to the
+		// version first seen; if the object changed in between, the
+		// resume fails with ErrPreconditionFailed. A whole value is read
+		// again from the start: the new version is as good an answer, and
+		// it is no conflict of the caller's.
+		if err == nil || !errors.Is(err, errChangedWhileReading) || ctx.Err() != nil || attempt >= maxChangedReads {
+			return v, version, changed, err
+		}
+	}
+}
+
+// maxChangedReads bounds how often get reads a value again because it
+// changed while a resumed read was under way.
+const maxChangedReads = 3
+
+// errChangedWhileReading marks a read that failed because the object
+// changed while storage resumed its body.
+var errChangedWhileReading = errors.New("the value changed while it was read")
+
+func (m *BucketMap) getOnce(ctx context.Context, op string, n storage.Name, known kv.Version) ([]byte, kv.Version, bool, error) {
 	r, err := m.st.Get(ctx, n, &storage.GetOptions{IfNoneMatch: string(known)})
 	if errors.Is(err, storage.ErrNotModified) {
 		return nil, known, false, nil
@@ -258,13 +280,14 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 	defer r.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, max(r.Length, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(r); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			err = ctx.Err()
-		}
-		if errors.Is(err, storage.ErrCorrupt) {
-			// Only this kind: a 412 while resuming the body (the object
-			// changed) is no conflict of the caller's.
+		case errors.Is(err, storage.ErrCorrupt):
 			err = &kindError{kv.ErrCorrupt, err}
+		case errors.Is(err, storage.ErrPreconditionFailed):
+			// Not kv.ErrConflict: the caller set no condition.
+			err = fmt.Errorf("%w: %w", errChangedWhileReading, err)
 		}
 		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
 	}

@@ -784,3 +784,49 @@ func TestDamagedBodiesAreNeverValues(t *testing.T) {
 		}
 	})
 }
+
+// A value that changes while storage resumes its body after a reset is
+// read again from the start: Get returns the new value, not an error (the
+// resume, pinned to the old version, fails with 412). kv.Update relies on
+// it: under contention, a cut body must not end the update.
+func TestGetRereadsValueChangedDuringResume(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := t.Context()
+		// The resumed GET is held back long enough to overwrite the
+		// value in between; the overwrite waits for the reset, so the
+		// order does not depend on timing, only the window does.
+		inj := s3test.NewInjector(&s3test.FaultOptions{Delay: 2 * time.Second})
+		faulty, clean := mapsOn(t, tg, inj, nil)
+		old := bytes.Repeat([]byte("o"), 256<<10)
+		newer := bytes.Repeat([]byte("n"), 256<<10)
+		if err := clean.Set(ctx, "k", old); err != nil {
+			t.Fatal(err)
+		}
+		inj.Script("GetObject", s3test.ResetMidBody, s3test.Delay)
+		overwritten := make(chan error, 1)
+		go func() {
+			deadline := time.Now().Add(30 * time.Second)
+			for !slices.ContainsFunc(inj.Faults(), func(f s3test.Fault) bool { return f.Kind == s3test.ResetMidBody }) {
+				if time.Now().After(deadline) {
+					overwritten <- errors.New("the reset never happened")
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			overwritten <- clean.Set(ctx, "k", newer)
+		}()
+		v, err := faulty.Get(ctx, "k")
+		if oerr := <-overwritten; oerr != nil {
+			t.Fatal(oerr)
+		}
+		if err != nil {
+			t.Fatalf("Get of a value changed during a resumed read: %v", err)
+		}
+		if !bytes.Equal(v, newer) {
+			t.Fatalf("Get returned %d bytes starting %q; want the new value", len(v), v[:min(len(v), 8)])
+		}
+		if n := inj.Stats().ByOperation["GetObject"]; n < 3 {
+			t.Errorf("%d GetObject requests; want the first, its resume and a fresh read", n)
+		}
+	})
+}
