@@ -267,6 +267,9 @@ func setStatus(span trace.Span, outcome string, err error) {
 // add it yourself to a client that is not a Storage's
 // (s3.Options.APIOptions).
 func (t *Telemetry) Middleware(st *middleware.Stack) error {
+	if _, ok := st.Finalize.Get("Retry"); !ok {
+		return nil // a presigning stack: nothing is sent
+	}
 	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("s3map:otel",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			method := middleware.GetOperationName(ctx)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -317,6 +318,24 @@ func TestCorruptCounted(t *testing.T) {
 		}
 		if get := r.span(t, "s3map.Get"); get.Status().Code != codes.Error {
 			t.Errorf("a corrupt Get's span status is %v, want Error", get.Status())
+		}
+	})
+}
+
+// Presigning sends nothing: a span for the operation, no request.
+func TestPresignIsNoRequest(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		r := newRig(t)
+		st := r.open(t, tg.Config)
+		if _, err := st.PresignGet(context.Background(), storage.Name{Key: "k"}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		r.span(t, "s3map.PresignGet")
+		if got := names(r.spans.Ended()); len(got) != 1 {
+			t.Errorf("spans %v, want only s3map.PresignGet", got)
+		}
+		if got := r.sum(t, "s3map.requests"); got != 0 {
+			t.Errorf("s3map.requests = %d after a presign, want 0", got)
 		}
 	})
 }
