@@ -29,8 +29,20 @@ type BucketMap struct {
 // default.
 type Options struct {
 	// Concurrency bounds the values All fetches ahead. Default
-	// kv.BatchConcurrency, which also bounds GetMany and SetMany.
+	// kv.BatchConcurrency, which also bounds GetMany and SetMany; at most
+	// MaxConcurrency.
 	Concurrency int
+}
+
+// MaxConcurrency is the largest Options.Concurrency: All holds up to that
+// many values in memory at once.
+const MaxConcurrency = 1024
+
+func (o *Options) validate() error {
+	if o != nil && o.Concurrency > MaxConcurrency {
+		return fmt.Errorf("bucketmap: Options.Concurrency %d is over the maximum of %d: %w", o.Concurrency, MaxConcurrency, storage.ErrInvalidConfig)
+	}
+	return nil
 }
 
 func (o *Options) withDefaults() Options {
@@ -65,8 +77,11 @@ func New(st *storage.Storage, root storage.Name, opts *Options) (*BucketMap, err
 			return nil, fmt.Errorf("bucketmap: %w", storage.ErrNoBucket)
 		}
 	}
-	if _, err := storage.ParseName("s3://" + root.Bucket); err != nil {
+	if err := storage.CheckBucket(root.Bucket); err != nil {
 		return nil, fmt.Errorf("bucketmap: %w", err)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	if err := checkPrefix(root.Key); err != nil {
 		return nil, fmt.Errorf("bucketmap: %w", err)

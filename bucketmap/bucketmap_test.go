@@ -489,3 +489,20 @@ func TestBatchesRefuseInvalidKeysWhole(t *testing.T) {
 		}
 	})
 }
+
+// A Concurrency that would make All hold a huge number of values at once
+// is refused by New with a clear error, before any request.
+func TestConcurrencyBounded(t *testing.T) {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	_, err := bucketmap.New(srv.Storage(), storage.Name{Key: "p/"}, &bucketmap.Options{Concurrency: 1_000_000_000})
+	if !errors.Is(err, storage.ErrInvalidConfig) || !strings.Contains(err.Error(), "Concurrency") {
+		t.Fatalf("New with Concurrency 1e9: %v; want ErrInvalidConfig naming Concurrency", err)
+	}
+	if _, err := bucketmap.New(srv.Storage(), storage.Name{Key: "p/"}, &bucketmap.Options{Concurrency: bucketmap.MaxConcurrency}); err != nil {
+		t.Fatalf("New with Concurrency %d: %v", bucketmap.MaxConcurrency, err)
+	}
+	if _, err := bucketmap.New(srv.Storage(), storage.Name{Bucket: "no", Key: "p/"}, nil); !errors.Is(err, storage.ErrInvalidName) {
+		t.Fatalf("New with bucket %q: %v; want ErrInvalidName", "no", err)
+	}
+}

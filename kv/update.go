@@ -71,7 +71,7 @@ func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn fu
 	}
 	vs, ok := s.(Versioned[V])
 	if !ok {
-		return fmt.Errorf("kv: update %q: store %T is not Versioned, so it cannot write conditionally: %w", key, s, errors.ErrUnsupported)
+		return fmt.Errorf("kv: update %q: the store has no versions (it does not implement kv.Versioned), so it cannot write conditionally: %w", key, errors.ErrUnsupported)
 	}
 	if fn == nil {
 		return fmt.Errorf("kv: update %q: nil update function", key)
