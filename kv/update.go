@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -21,6 +22,10 @@ type UpdateOptions struct {
 	// MaxBackoff bounds the wait after any conflict. Default
 	// DefaultUpdateMaxBackoff.
 	MaxBackoff time.Duration
+	// Logger receives what Update decides on its own: a retry after a
+	// conflict (at Debug), giving up after MaxAttempts, stopping on
+	// ErrOutcomeUnknown (at Warn). Nil means silent.
+	Logger *slog.Logger
 }
 
 // Defaults of UpdateOptions, chosen by measurement: 8 writers × 50
@@ -76,16 +81,27 @@ func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn fu
 	if fn == nil {
 		return fmt.Errorf("kv: update %q: nil update function", key)
 	}
+	log := o.Logger
 	bound := o.MinBackoff
 	for attempt := 1; ; attempt++ {
 		retry, err := updateOnce(ctx, vs, key, fn)
 		if !retry {
+			if log != nil && errors.Is(err, ErrOutcomeUnknown) {
+				log.LogAttrs(ctx, slog.LevelWarn, "kv: update stopped: the outcome of its write is unknown", slog.String("key", key), slog.Int("attempt", attempt), slog.Any("error", err))
+			}
 			return err
 		}
 		if attempt >= o.MaxAttempts {
+			if log != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "kv: update gave up after conflicts", slog.String("key", key), slog.Int("attempts", attempt))
+			}
 			return fmt.Errorf("kv: update %q: gave up after %d attempts: %w", key, attempt, err)
 		}
-		if err := sleepContext(ctx, rand.N(bound+1)); err != nil {
+		wait := rand.N(bound + 1)
+		if log != nil {
+			log.LogAttrs(ctx, slog.LevelDebug, "kv: update conflicted; retrying", slog.String("key", key), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
+		if err := sleepContext(ctx, wait); err != nil {
 			return err
 		}
 		bound = min(2*bound, o.MaxBackoff)

@@ -251,6 +251,25 @@
 // CRCs are combined into the whole object's. Memory stays at a few
 // buffers of 256 KiB per stream, whatever the size.
 //
+// # Progress
+//
+// Long operations report their progress through the context, as
+// net/http/httptrace reports a request's events: [WithProgress] returns a
+// context under which Write, Read, Put, Get (through its Reader),
+// NewWriter, Copy, UpdateMetadata and DeleteMany call a function with a
+// [Progress] (operation, name, Done, Total or -1, bytes or keys), at most
+// once per interval and once more at the end (Progress.Final), so the
+// signatures of the seed's Write, Read and Copy stay as they are and one
+// context drives a progress bar across layers (bucketmap's SetFrom is a
+// Put, its Clear a DeleteMany). A context without it costs one
+// context lookup per operation.
+//
+// Downloads count bytes as they arrive; uploads and copies count each part
+// once the server has stored it (an object sent in one request counts at
+// the end). A part sent again or a body resumed after a broken connection
+// counts once, so Done never goes backwards and never exceeds Total; after
+// a success with a known Total the final Done equals it.
+//
 // # Iteration
 //
 // [Storage.List] returns an iterator and an error function. The loop yields

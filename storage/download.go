@@ -68,6 +68,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		r.err = err
 		r.body.close()
 		r.end(err)
+		r.body.prog.end()
 	}
 	return n, err
 }
@@ -78,6 +79,7 @@ func (r *Reader) Close() error {
 		r.err = errors.New("storage: read after Close")
 		r.end(nil)
 	}
+	r.body.prog.end()
 	return r.body.close()
 }
 
@@ -156,6 +158,7 @@ func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (_ *Reade
 		}
 	}
 	exp := expect(out, whole && verifyReads.Load(), st.end-st.off)
+	st.prog = newProgress(ctx, op, src, st.end-st.off, Bytes)
 	return &Reader{Info: info, Length: st.end - st.off, body: st, v: newVerifier(exp), ob: ob}, nil
 }
 
@@ -198,6 +201,7 @@ type stream struct {
 	off, end int64
 	body     io.ReadCloser // nil: open at off on the next Read
 	failures int           // broken bodies in a row without progress
+	prog     *progress     // counts the bytes delivered (progress.go)
 }
 
 func (st *stream) Read(p []byte) (int, error) {
@@ -215,6 +219,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		}
 		n, err := st.body.Read(p)
 		st.off += int64(n)
+		st.prog.add(int64(n))
 		if n > 0 {
 			st.failures = 0
 		}
@@ -387,8 +392,10 @@ func (s *Storage) download(ctx context.Context, op string, src Name, f *os.File)
 	}
 	info := getInfo(src, out)
 	size := info.Size
-	first := &stream{s: s, ctx: ctx, op: op, name: src, etag: info.ETag, end: size, body: out.Body}
+	first := &stream{s: s, ctx: ctx, op: op, name: src, etag: info.ETag, end: size, body: out.Body,
+		prog: newProgress(ctx, op, src, size, Bytes)}
 	defer first.close()
+	defer first.prog.end()
 	exp := expect(out, verifyReads.Load(), size)
 	if size >= s.opts.ParallelReadThreshold && s.opts.Concurrency > 1 && size > s.opts.PartSize {
 		err = s.downloadParallel(ctx, first, f, exp)
@@ -463,7 +470,7 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 		g.Go(func() error {
 			buf := make([]byte, copyBufSize)
 			for i, ok := i0, true; ok; i, ok = claim(false) {
-				part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i)}
+				part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i), prog: first.prog}
 				var h hash.Hash
 				if isCRC {
 					h = newHash(exp.alg)

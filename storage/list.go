@@ -202,6 +202,8 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 		return err
 	}
 	batchErr := &BatchError{Op: op, Bucket: n.Bucket}
+	prog := newProgress(ctx, op, n, -1, Keys)
+	defer prog.end()
 	batch := make([]types.ObjectIdentifier, 0, maxDeleteBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -228,6 +230,7 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 				})
 			}
 		}
+		prog.add(int64(len(batch)))
 		batch = batch[:0]
 		return nil
 	}

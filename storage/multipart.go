@@ -209,6 +209,7 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 	if err != nil {
 		return Info{}, err
 	}
+	u.prog.add(firstRes.size)
 	defer func() {
 		if err != nil {
 			u.abort(cl.ctx(ctx), id, err)
@@ -242,6 +243,7 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 			mu.Lock()
 			results = append(results, res)
 			mu.Unlock()
+			u.prog.add(res.size)
 			return nil
 		})
 	}

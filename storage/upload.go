@@ -3,6 +3,7 @@ package storage
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -86,6 +87,8 @@ type upload struct {
 	// kms: the object is encrypted with KMS (or the server may say so):
 	// its ETag is not the MD5 of the body.
 	kms bool
+	// prog counts the bytes stored (progress.go); nil for none.
+	prog *progress
 }
 
 // put is the one upload path: Put, Write, SetFrom and Writer call it.
@@ -128,7 +131,9 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 	}
 	u := &upload{s: s, op: op, dst: dst, a: a,
 		cond: writeCond{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch != ""},
-		kms:  strings.HasPrefix(string(a.sse()), "aws:kms")}
+		kms:  strings.HasPrefix(string(a.sse()), "aws:kms"),
+		prog: newProgress(ctx, op, dst, cmp.Or(opts.Size, -1), Bytes)}
+	defer u.prog.end()
 
 	// A reader that can seek is read in place, part by part, through
 	// io.SectionReader: nothing is copied, and a part can be sent again.
@@ -138,6 +143,7 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 		if opts.Size > 0 && opts.Size != size {
 			return Info{}, inputError(op, dst, ErrInvalidHeader, "Size %d, but the reader holds %d bytes", opts.Size, size)
 		}
+		u.prog.setTotal(size)
 		limit := s.opts.MultipartThreshold
 		if u.cond.conditional() {
 			limit = maxSinglePut
@@ -468,6 +474,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 		if err != nil {
 			return Info{}, u.fail(ctx, err)
 		}
+		u.prog.add(b.size)
 		return u.info(b.size, aws.ToString(out.ETag)), nil
 	}
 	optFns = append(optFns, oneAttempt)
@@ -497,6 +504,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 	if err != nil {
 		return Info{}, u.fail(ctx, err)
 	}
+	u.prog.add(b.size)
 	return u.info(b.size, etag), nil
 }
 

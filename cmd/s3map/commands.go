@@ -247,15 +247,13 @@ func (a *app) getFile(ctx context.Context, n storage.Name, file string, js bool)
 	if err != nil {
 		return err
 	}
-	// storage.Read has no progress hook yet: the bar shows the size and
-	// the time taken, not the bytes done.
 	var p *progress
 	if a.wantProgress(-1) {
 		if info, err := st.Stat(ctx, n); err == nil {
-			p = a.startProgress(path.Base(n.Key), info.Size, false)
+			p = a.startProgress(path.Base(n.Key), info.Size, true)
 		}
 	}
-	md, err := st.Read(ctx, n, file)
+	md, err := st.Read(p.track(ctx), n, file)
 	p.finish()
 	if err != nil {
 		return err
@@ -698,10 +696,10 @@ for cp, unless --meta, --header or --content-type give new ones.`
 			var p *progress
 			if a.wantProgress(-1) {
 				if info, err := st.Stat(ctx, src); err == nil {
-					p = a.startProgress(path.Base(src.Key), info.Size, false)
+					p = a.startProgress(path.Base(src.Key), info.Size, true)
 				}
 			}
-			err = st.Copy(ctx, src, dst, h)
+			err = st.Copy(p.track(ctx), src, dst, h)
 			p.finish()
 			if err != nil {
 				return err
