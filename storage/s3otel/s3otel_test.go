@@ -2,10 +2,8 @@ package s3otel_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -338,54 +336,6 @@ func TestPresignIsNoRequest(t *testing.T) {
 			t.Errorf("s3map.requests = %d after a presign, want 0", got)
 		}
 	})
-}
-
-// TestLibraryPackagesFreeOfOpenTelemetry: storage, bucketmap and kv do not
-// depend on OpenTelemetry; only this package does.
-func TestLibraryPackagesFreeOfOpenTelemetry(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to list dependencies with")
-	}
-	const module = "github.com/s3map/s3map"
-	pkgs := []string{module + "/storage", module + "/bucketmap", module + "/kv", module + "/storage/s3otel"}
-	out, err := exec.Command(gobin, "list", "-deps", "-json=ImportPath,Deps", pkgs[0], pkgs[1], pkgs[2], pkgs[3]).Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := map[string][]string{}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for {
-		var pkg struct {
-			ImportPath string
-			Deps       []string
-		}
-		if err := dec.Decode(&pkg); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("decoding go list output: %v", err)
-		}
-		deps[pkg.ImportPath] = pkg.Deps
-	}
-	otelIn := func(p string) (n int) {
-		for _, d := range deps[p] {
-			if strings.HasPrefix(d, "go.opentelemetry.io/") {
-				n++
-			}
-		}
-		return n
-	}
-	for _, p := range pkgs[:3] {
-		if _, ok := deps[p]; !ok {
-			t.Fatalf("go list did not list %s", p)
-		}
-		if n := otelIn(p); n > 0 {
-			t.Errorf("%s depends on %d OpenTelemetry packages", p, n)
-		}
-	}
-	if otelIn(pkgs[3]) == 0 {
-		t.Error("s3otel depends on no OpenTelemetry package: the check cannot see them")
-	}
 }
 
 type fixedStats cache.Stats
