@@ -26,6 +26,13 @@ type UpdateOptions struct {
 	// conflict (at Debug), giving up after MaxAttempts, stopping on
 	// ErrOutcomeUnknown (at Warn). Nil means silent.
 	Logger *slog.Logger
+	// Observe, when set, is called as the update starts, with its key; the
+	// update runs in the context it returns (so a span started there is
+	// the parent of the store's own), and the function it returns is
+	// called once as the update ends, with the attempts made and the
+	// result. storage/s3otel's Telemetry.ObserveUpdate is one. Nil means
+	// none.
+	Observe func(ctx context.Context, key string) (context.Context, func(attempts int, err error))
 }
 
 // Defaults of UpdateOptions, chosen by measurement: 8 writers × 50
@@ -69,7 +76,7 @@ func Update[V any](ctx context.Context, s Store[V], key string, fn func(old V, e
 
 // UpdateWithOptions is Update with the number of attempts and the waits
 // between them set by opts.
-func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error), opts *UpdateOptions) error {
+func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error), opts *UpdateOptions) (err error) {
 	o := updateDefaults(opts)
 	if err := CheckKey("", key); err != nil {
 		return fmt.Errorf("kv: update: %w", err)
@@ -81,9 +88,15 @@ func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn fu
 	if fn == nil {
 		return fmt.Errorf("kv: update %q: nil update function", key)
 	}
+	attempt := 0
+	if o.Observe != nil {
+		var end func(int, error)
+		ctx, end = o.Observe(ctx, key)
+		defer func() { end(attempt, err) }()
+	}
 	log := o.Logger
 	bound := o.MinBackoff
-	for attempt := 1; ; attempt++ {
+	for attempt = 1; ; attempt++ {
 		retry, err := updateOnce(ctx, vs, key, fn)
 		if !retry {
 			if log != nil && errors.Is(err, ErrOutcomeUnknown) {

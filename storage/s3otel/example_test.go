@@ -20,8 +20,8 @@ import (
 
 // Traces and metrics of a BucketMap's Set, Get and a kv.Update, on the
 // in-process server, with the OpenTelemetry SDK's in-memory exporter and
-// a manual reader. The Update runs in a span of the caller's, which
-// groups its Get and Put.
+// a manual reader. With ObserveUpdate the Update is a span of its own,
+// the parent of its attempt's Get and Put.
 func Example() {
 	ctx := context.Background()
 	srv := s3test.NewServer()
@@ -51,12 +51,10 @@ func Example() {
 	if _, err := m.Get(ctx, "visits"); err != nil {
 		panic(err)
 	}
-	uctx, span := tp.Tracer("example").Start(ctx, "count a visit")
-	err = kv.Update(uctx, m, "visits", func(old []byte, _ bool) ([]byte, error) {
+	err = kv.UpdateWithOptions(ctx, m, "visits", func(old []byte, _ bool) ([]byte, error) {
 		n, _ := strconv.Atoi(string(old))
 		return []byte(strconv.Itoa(n + 1)), nil
-	})
-	span.End()
+	}, &kv.UpdateOptions{Observe: tel.ObserveUpdate})
 	if err != nil {
 		panic(err)
 	}
@@ -110,15 +108,16 @@ func Example() {
 	// S3.GetObject < s3map.Get
 	// S3.PutObject < s3map.Put
 	// S3.PutObject < s3map.Put
-	// count a visit < -
 	// s3map.Get < -
-	// s3map.Get < count a visit
+	// s3map.Get < s3map.Update
 	// s3map.Put < -
-	// s3map.Put < count a visit
+	// s3map.Put < s3map.Update
+	// s3map.Update < -
 	// s3map.bytes.received[Get] = 2
 	// s3map.bytes.sent[Put] = 2
 	// s3map.operations[Get ok] = 2
 	// s3map.operations[Put ok] = 2
+	// s3map.operations[Update ok] = 1
 	// s3map.requests[GetObject ok] = 2
 	// s3map.requests[PutObject ok] = 2
 }

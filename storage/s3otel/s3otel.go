@@ -62,6 +62,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/s3map/s3map/kv"
 	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage"
 )
@@ -325,4 +326,30 @@ func (t *Telemetry) ObserveCache(name string, c CacheStats) (metric.Registration
 		o.ObserveInt64(t.cacheBytes, int64(s.Bytes), set)
 		return nil
 	}, t.cacheHits, t.cacheMisses, t.cacheRevalidations, t.cacheBytesSaved, t.cacheEntries, t.cacheBytes)
+}
+
+// ObserveUpdate traces and counts a kv.Update: pass it as
+// kv.UpdateOptions.Observe. The update is a span "s3map.Update" with the
+// map's key (s3map.key: the store's key, not an object key) and the
+// attempts made (s3map.attempts), the reads and writes of its attempts are its
+// children, and it counts in s3map.operations and
+// s3map.operation.duration as operation Update. Outcomes are
+// storage.Outcome's, plus "conflict" for an update that gave up on
+// conflicts (over a store other than storage).
+func (t *Telemetry) ObserveUpdate(ctx context.Context, key string) (context.Context, func(attempts int, err error)) {
+	op := storage.Op{Name: "Update"}
+	ctx = t.Begin(ctx, op)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("s3map.key", key))
+	return ctx, func(attempts int, err error) {
+		outcome := storage.Outcome(err)
+		switch {
+		case outcome != "error":
+		case errors.Is(err, kv.ErrOutcomeUnknown):
+			outcome = "outcome_unknown"
+		case errors.Is(err, kv.ErrConflict):
+			outcome = "conflict"
+		}
+		trace.SpanFromContext(ctx).SetAttributes(attribute.Int("s3map.attempts", attempts))
+		t.End(ctx, op, storage.Result{Outcome: outcome, Err: err})
+	}
 }

@@ -15,6 +15,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/s3map/s3map/bucketmap"
+	"github.com/s3map/s3map/kv"
 	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3otel"
@@ -370,4 +372,40 @@ func TestObserveCache(t *testing.T) {
 	if got := r.sum(t, "s3map.cache.hits", name); got != 0 {
 		t.Errorf("s3map.cache.hits after Unregister = %d, want 0", got)
 	}
+}
+
+// kv.Update with ObserveUpdate is one span, "s3map.Update", whose children
+// are the reads and writes of its attempts; it counts as an operation with
+// its outcome, and records the attempts it made.
+func TestUpdateSpan(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		r := newRig(t)
+		m, err := bucketmap.New(r.open(t, tg.Config), storage.Name{Key: "otel/"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		if err := m.Set(ctx, "count", []byte("1")); err != nil {
+			t.Fatal(err)
+		}
+		r.spans.Reset()
+		err = kv.UpdateWithOptions(ctx, m, "count", func(old []byte, _ bool) ([]byte, error) {
+			return append(old, '1'), nil
+		}, &kv.UpdateOptions{Observe: r.tel.ObserveUpdate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		update := r.span(t, "s3map.Update")
+		childOf(t, r.span(t, "s3map.Get"), update)
+		childOf(t, r.span(t, "s3map.Put"), update)
+		if got := attr(update, "s3map.key"); got != "count" {
+			t.Errorf("Update span's key = %q, want count", got)
+		}
+		if got := attr(update, "s3map.attempts"); got != "1" {
+			t.Errorf("Update span's attempts = %q, want 1", got)
+		}
+		if n := r.sum(t, "s3map.operations", attribute.String("s3map.operation", "Update"), ok); n != 1 {
+			t.Errorf("s3map.operations{Update, ok} = %d, want 1", n)
+		}
+	})
 }
