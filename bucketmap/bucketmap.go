@@ -29,8 +29,20 @@ type BucketMap struct {
 // default.
 type Options struct {
 	// Concurrency bounds the values All fetches ahead. Default
-	// kv.BatchConcurrency, which also bounds GetMany and SetMany.
+	// kv.BatchConcurrency, which also bounds GetMany and SetMany; at most
+	// MaxConcurrency.
 	Concurrency int
+}
+
+// MaxConcurrency is the largest Options.Concurrency: All holds up to that
+// many values in memory at once.
+const MaxConcurrency = 1024
+
+func (o *Options) validate() error {
+	if o != nil && o.Concurrency > MaxConcurrency {
+		return fmt.Errorf("bucketmap: Options.Concurrency %d is over the maximum of %d: %w", o.Concurrency, MaxConcurrency, storage.ErrInvalidConfig)
+	}
+	return nil
 }
 
 func (o *Options) withDefaults() Options {
@@ -65,10 +77,13 @@ func New(st *storage.Storage, root storage.Name, opts *Options) (*BucketMap, err
 			return nil, fmt.Errorf("bucketmap: %w", storage.ErrNoBucket)
 		}
 	}
-	if _, err := storage.ParseName("s3://" + root.Bucket); err != nil {
+	if err := storage.CheckBucket(root.Bucket); err != nil {
 		return nil, fmt.Errorf("bucketmap: %w", err)
 	}
-	if err := kv.CheckPrefix(root.Key); err != nil {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkPrefix(root.Key); err != nil {
 		return nil, fmt.Errorf("bucketmap: %w", err)
 	}
 	return &BucketMap{st: st, bucket: root.Bucket, prefix: root.Key, opts: opts.withDefaults()}, nil
@@ -97,12 +112,13 @@ func Open(ctx context.Context, configPath, prefix string) (*BucketMap, error) {
 
 // Sub returns the map over the keys of m that start with prefix: key k of
 // the result is key prefix+k of m. It sends no request; an invalid prefix
-// makes every call of the result fail with kv.ErrInvalidKey.
+// (see Keys in the package doc: a ".", ".." or empty path segment
+// included) makes every call of the result fail with kv.ErrInvalidKey.
 func (m *BucketMap) Sub(prefix string) *BucketMap {
 	sub := *m
 	sub.prefix = m.prefix + prefix
 	if sub.err == nil {
-		if err := kv.CheckPrefix(sub.prefix); err != nil {
+		if err := checkPrefix(sub.prefix); err != nil {
 			sub.err = fmt.Errorf("bucketmap: Sub(%q): %w", prefix, err)
 		}
 	}
@@ -132,7 +148,49 @@ func (m *BucketMap) name(op, key string) (storage.Name, error) {
 	if err := storage.CheckKey(n.Key); err != nil {
 		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w", op, &kindError{kv.ErrInvalidKey, err})
 	}
+	if why := badSegment(n.Key, true); why != "" {
+		return storage.Name{}, fmt.Errorf("bucketmap: %s: %w: object name %q %s", op, kv.ErrInvalidKey, n.Key, why)
+	}
 	return n, nil
+}
+
+// checkPrefix applies kv.CheckPrefix and refuses a prefix whose complete
+// path segments (all but the last, which a key may continue) hold ".",
+// ".." or an empty one: no key under it could be written.
+func checkPrefix(prefix string) error {
+	if err := kv.CheckPrefix(prefix); err != nil {
+		return err
+	}
+	if why := badSegment(prefix, false); why != "" {
+		return fmt.Errorf("%w: prefix %q %s", kv.ErrInvalidKey, prefix, why)
+	}
+	return nil
+}
+
+// badSegment says why the object name (or, when !whole, the start of one)
+// cannot be written as it is: a "." or ".." path segment, or an empty one
+// ("//", or a leading "/"). Servers that keep objects as files resolve or
+// refuse them: versitygw writes "a/../b" as "b" (out of a sub-map's
+// prefix) and "/a" as "a", MinIO refuses the first with a 400 after the
+// request is sent and strips the leading "/". A trailing "/" is allowed.
+// It returns "" for a name it accepts.
+func badSegment(name string, whole bool) string {
+	segs := strings.Split(name, "/")
+	last := len(segs) - 1
+	if !whole {
+		segs = segs[:last] // the last one may go on in a key
+	}
+	for i, seg := range segs {
+		switch {
+		case seg == "." || seg == "..":
+			return fmt.Sprintf("holds a %q path segment, which S3 servers that keep objects as files resolve (writing another object) or refuse", seg)
+		case seg == "" && i == 0 && last > 0:
+			return "starts with \"/\", which S3 servers that keep objects as files drop"
+		case seg == "" && i > 0 && i < last:
+			return "holds an empty path segment (\"//\"), which S3 servers that keep objects as files collapse or refuse"
+		}
+	}
+	return ""
 }
 
 // CheckKey returns an error that errors.Is kv.ErrInvalidKey when the map's
@@ -205,6 +263,28 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 	if err != nil {
 		return nil, "", false, err
 	}
+	for attempt := 1; ; attempt++ {
+		v, version, changed, err := m.getOnce(ctx, op, n, known)
+		// A body cut by the network is resumed by storage, pinned to the
+		// version first seen; if the object changed in between, the
+		// resume fails with ErrPreconditionFailed. A whole value is read
+		// again from the start: the new version is as good an answer, and
+		// it is no conflict of the caller's.
+		if err == nil || !errors.Is(err, errChangedWhileReading) || ctx.Err() != nil || attempt >= maxChangedReads {
+			return v, version, changed, err
+		}
+	}
+}
+
+// maxChangedReads bounds how often get reads a value again because it
+// changed while a resumed read was under way.
+const maxChangedReads = 3
+
+// errChangedWhileReading marks a read that failed because the object
+// changed while storage resumed its body.
+var errChangedWhileReading = errors.New("the value changed while it was read")
+
+func (m *BucketMap) getOnce(ctx context.Context, op string, n storage.Name, known kv.Version) ([]byte, kv.Version, bool, error) {
 	r, err := m.st.Get(ctx, n, &storage.GetOptions{IfNoneMatch: string(known)})
 	if errors.Is(err, storage.ErrNotModified) {
 		return nil, known, false, nil
@@ -215,8 +295,14 @@ func (m *BucketMap) get(ctx context.Context, op, key string, known kv.Version) (
 	defer r.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, max(r.Length, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(r); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			err = ctx.Err()
+		case errors.Is(err, storage.ErrCorrupt):
+			err = &kindError{kv.ErrCorrupt, err}
+		case errors.Is(err, storage.ErrPreconditionFailed):
+			// Not kv.ErrConflict: the caller set no condition.
+			err = fmt.Errorf("%w: %w", errChangedWhileReading, err)
 		}
 		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
 	}
@@ -313,8 +399,25 @@ func (m *BucketMap) KeysWithPrefix(ctx context.Context, prefix string) (iter.Seq
 	}, errf
 }
 
-// list lists the objects under the map's prefix plus prefix.
+// list lists the objects under the map's prefix plus prefix, leaving out
+// the object named by the map's prefix itself: it is not a key of the map
+// (the empty key), as in kv.WithPrefix.
 func (m *BucketMap) list(ctx context.Context, prefix string) (iter.Seq[storage.Info], func() error) {
+	infos, errf := m.listAll(ctx, prefix)
+	return func(yield func(storage.Info) bool) {
+		for info := range infos {
+			if info.Name.Key == m.prefix {
+				continue
+			}
+			if !yield(info) {
+				return
+			}
+		}
+	}, errf
+}
+
+// listAll lists every object under the map's prefix plus prefix.
+func (m *BucketMap) listAll(ctx context.Context, prefix string) (iter.Seq[storage.Info], func() error) {
 	err := m.err
 	if err == nil {
 		if err = kv.CheckPrefix(m.prefix + prefix); err != nil {

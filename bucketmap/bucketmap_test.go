@@ -104,10 +104,10 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		// the whole suite runs four times per server.
 		opts.ManyKeys = 1100
 	}
-	if tg.Caps.NoDotSegmentKeys {
-		for _, k := range []string{"a//b", "a/./b", "a/../b"} {
-			opts.UnsupportedKeys[k] = tg.Name + " refuses or rewrites //, /./ and /../ in keys (docs/servers.md)"
-		}
+	for _, k := range []string{"a//b", "a/./b", "a/../b"} {
+		// Some servers refuse or rewrite them (Caps.NoDotSegmentKeys), so
+		// BucketMap refuses them everywhere (TestDotSegmentsAreRefused).
+		opts.UnsupportedKeys[k] = "BucketMap refuses //, /./ and /../ in object names"
 	}
 	if tg.Caps.NoKeyBesideSubkeys {
 		// These tests store a key and keys below it ("a" and "a/b").
@@ -488,4 +488,21 @@ func TestBatchesRefuseInvalidKeysWhole(t *testing.T) {
 			t.Error("a still there after DeleteMany")
 		}
 	})
+}
+
+// A Concurrency that would make All hold a huge number of values at once
+// is refused by New with a clear error, before any request.
+func TestConcurrencyBounded(t *testing.T) {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	_, err := bucketmap.New(srv.Storage(), storage.Name{Key: "p/"}, &bucketmap.Options{Concurrency: 1_000_000_000})
+	if !errors.Is(err, storage.ErrInvalidConfig) || !strings.Contains(err.Error(), "Concurrency") {
+		t.Fatalf("New with Concurrency 1e9: %v; want ErrInvalidConfig naming Concurrency", err)
+	}
+	if _, err := bucketmap.New(srv.Storage(), storage.Name{Key: "p/"}, &bucketmap.Options{Concurrency: bucketmap.MaxConcurrency}); err != nil {
+		t.Fatalf("New with Concurrency %d: %v", bucketmap.MaxConcurrency, err)
+	}
+	if _, err := bucketmap.New(srv.Storage(), storage.Name{Bucket: "no", Key: "p/"}, nil); !errors.Is(err, storage.ErrInvalidName) {
+		t.Fatalf("New with bucket %q: %v; want ErrInvalidName", "no", err)
+	}
 }

@@ -17,15 +17,38 @@
 //
 // # Keys
 //
-// Key k is the object prefix+k. Keys are non-empty valid UTF-8, with no
-// control characters (S3 lists them back mangled), and prefix+key is at
-// most 1024 bytes; anything else fails with an error that errors.Is
-// kv.ErrInvalidKey before any request is sent. Some servers refuse or
-// rewrite keys holding "//", "/./" or "/../" (see SERVERS.md), and servers
-// that keep objects as files (MinIO, versitygw) cannot hold a key "a" beside
-// keys below it such as "a/b": versitygw refuses the second write and MinIO
-// drops one of them from listings. Where that matters, keep leaf keys and
-// "directory" keys apart (for example "a/value" and "a/b").
+// Key k is the object prefix+k. Keys are non-empty valid UTF-8 and
+// prefix+key is at most 1024 bytes. BucketMap also refuses what S3 servers
+// rewrite or cannot list back byte for byte:
+//
+//   - control characters (U+0000 to U+001F and U+007F) and the
+//     noncharacters U+FFFE and U+FFFF, which XML cannot carry: servers list
+//     them mangled, and the batch delete behind Clear and DeleteMany leaves
+//     such objects in place (see storage.CheckKey);
+//   - an object name with a "." or ".." path segment, an empty segment
+//     ("a//b") or a leading "/": servers that keep objects as files resolve
+//     them (versitygw writes "alice/../bob/x" as "bob/x", outside a
+//     sub-map's prefix, and "/x" as "x") or refuse them after the request
+//     is sent (MinIO). A dot inside a name (".x", "a..b") is fine, and so
+//     is a trailing "/".
+//
+// Anything else fails with an error that errors.Is kv.ErrInvalidKey,
+// saying why, before any request is sent; CheckKey gives the same verdict
+// without I/O. New and Sub refuse a prefix with such a segment the same
+// way. The other noncharacters (U+FDD0 to U+FDEF, U+1FFFE, ...), U+FFFD,
+// C1 controls and unnormalised Unicode list back byte for byte on every
+// server tested (docs/servers.md in the repository says what each server
+// does).
+//
+// A key equal to the map's prefix is not a key of the map: for
+// m.Sub("t"), the object "t" itself is neither listed, counted nor
+// cleared.
+//
+// Servers that keep objects as files (MinIO, versitygw) cannot hold a key
+// "a" beside keys below it such as "a/b": versitygw refuses the second
+// write and MinIO drops one of them from listings. Where that matters, keep
+// leaf keys and "directory" keys apart (for example "a/value" and "a/b").
+// versitygw also refuses a non-empty value under a key ending in "/".
 //
 // # Errors
 //

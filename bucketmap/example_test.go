@@ -143,6 +143,28 @@ func ExampleBucketMap_Sub() {
 	// [ann]
 }
 
+// A sub-map cannot reach outside its prefix: keys with "." or ".." path
+// segments, empty segments or characters servers cannot list back are
+// refused before any request.
+func ExampleBucketMap_CheckKey() {
+	ctx := context.Background()
+	m, stop := exampleMap()
+	defer stop()
+	alice := m.Sub("alice/")
+	for _, key := range []string{"notes/today", "../bob/secret", "a//b", "a\uffff"} {
+		err := alice.CheckKey(key)
+		fmt.Printf("%+q: %v\n", key, errors.Is(err, kv.ErrInvalidKey))
+	}
+	err := alice.Set(ctx, "../bob/secret", []byte("mallory"))
+	fmt.Println(err)
+	// Output:
+	// "notes/today": false
+	// "../bob/secret": true
+	// "a//b": true
+	// "a\uffff": true
+	// bucketmap: Set: kv: invalid key: object name "example/alice/../bob/secret" holds a ".." path segment, which S3 servers that keep objects as files resolve (writing another object) or refuse
+}
+
 func ExampleBucketMap_Len() {
 	ctx := context.Background()
 	m, stop := exampleMap()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -21,6 +22,17 @@ type UpdateOptions struct {
 	// MaxBackoff bounds the wait after any conflict. Default
 	// DefaultUpdateMaxBackoff.
 	MaxBackoff time.Duration
+	// Logger receives what Update decides on its own: a retry after a
+	// conflict (at Debug), giving up after MaxAttempts, stopping on
+	// ErrOutcomeUnknown (at Warn). Nil means silent.
+	Logger *slog.Logger
+	// Observe, when set, is called as the update starts, with its key; the
+	// update runs in the context it returns (so a span started there is
+	// the parent of the store's own), and the function it returns is
+	// called once as the update ends, with the attempts made and the
+	// result. storage/s3otel's Telemetry.ObserveUpdate is one. Nil means
+	// none.
+	Observe func(ctx context.Context, key string) (context.Context, func(attempts int, err error))
 }
 
 // Defaults of UpdateOptions, chosen by measurement: 8 writers × 50
@@ -64,28 +76,45 @@ func Update[V any](ctx context.Context, s Store[V], key string, fn func(old V, e
 
 // UpdateWithOptions is Update with the number of attempts and the waits
 // between them set by opts.
-func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error), opts *UpdateOptions) error {
+func UpdateWithOptions[V any](ctx context.Context, s Store[V], key string, fn func(old V, exists bool) (V, error), opts *UpdateOptions) (err error) {
 	o := updateDefaults(opts)
 	if err := CheckKey("", key); err != nil {
 		return fmt.Errorf("kv: update: %w", err)
 	}
 	vs, ok := s.(Versioned[V])
 	if !ok {
-		return fmt.Errorf("kv: update %q: store %T is not Versioned, so it cannot write conditionally: %w", key, s, errors.ErrUnsupported)
+		return fmt.Errorf("kv: update %q: the store has no versions (it does not implement kv.Versioned), so it cannot write conditionally: %w", key, errors.ErrUnsupported)
 	}
 	if fn == nil {
 		return fmt.Errorf("kv: update %q: nil update function", key)
 	}
+	attempt := 0
+	if o.Observe != nil {
+		var end func(int, error)
+		ctx, end = o.Observe(ctx, key)
+		defer func() { end(attempt, err) }()
+	}
+	log := o.Logger
 	bound := o.MinBackoff
-	for attempt := 1; ; attempt++ {
+	for attempt = 1; ; attempt++ {
 		retry, err := updateOnce(ctx, vs, key, fn)
 		if !retry {
+			if log != nil && errors.Is(err, ErrOutcomeUnknown) {
+				log.LogAttrs(ctx, slog.LevelWarn, "kv: update stopped: the outcome of its write is unknown", slog.String("key", key), slog.Int("attempt", attempt), slog.Any("error", err))
+			}
 			return err
 		}
 		if attempt >= o.MaxAttempts {
+			if log != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "kv: update gave up after conflicts", slog.String("key", key), slog.Int("attempts", attempt))
+			}
 			return fmt.Errorf("kv: update %q: gave up after %d attempts: %w", key, attempt, err)
 		}
-		if err := sleepContext(ctx, rand.N(bound+1)); err != nil {
+		wait := rand.N(bound + 1)
+		if log != nil {
+			log.LogAttrs(ctx, slog.LevelDebug, "kv: update conflicted; retrying", slog.String("key", key), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
+		if err := sleepContext(ctx, wait); err != nil {
 			return err
 		}
 		bound = min(2*bound, o.MaxBackoff)

@@ -95,6 +95,14 @@ func TestUpdateNeedsVersioned(t *testing.T) {
 	if called {
 		t.Error("fn was called on a store that cannot update")
 	}
+	// The message names what is missing, never a wrapper's internal type
+	// (a layer over a plain store is an unexported type).
+	for _, s := range []kv.Store[[]byte]{store, kv.WithPrefix[[]byte](store, "p/")} {
+		err := kv.Update(t.Context(), s, "k", func([]byte, bool) ([]byte, error) { return nil, nil })
+		if msg := err.Error(); strings.Contains(msg, "kv_test.") || strings.Contains(msg, "struct {") || strings.Contains(msg, "kv.prefix") || strings.Contains(msg, "*kv.") {
+			t.Errorf("Update's error names an internal type: %s", msg)
+		}
+	}
 }
 
 func TestUpdateGivesUpAfterMaxAttempts(t *testing.T) {

@@ -87,32 +87,32 @@ func BenchmarkRead(b *testing.B) {
 // only digest is its ETag (MD5), on the in-process server.
 func BenchmarkVerifiedDownload(b *testing.B) {
 	const size = 256 << 20
-	srv := s3test.NewServer()
-	defer srv.Close()
-	st := srv.Storage()
 	ctx := context.Background()
 	data := randomBytes(b, size)
-	for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32c, ""} {
-		key := "bench-" + string(alg)
-		if _, err := st.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s3test.DefaultBucket), Key: &key, Body: bytes.NewReader(data), ChecksumAlgorithm: alg}); err != nil {
-			b.Fatal(err)
-		}
-		name := map[types.ChecksumAlgorithm]string{"": "MD5"}[alg]
-		if name == "" {
-			name = string(alg)
-		}
-		for _, verify := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/verified=%v", name, verify), func(b *testing.B) {
-				storage.SetVerifyReads(verify)
-				defer storage.SetVerifyReads(true)
-				dst := filepath.Join(b.TempDir(), "out")
-				b.SetBytes(size)
-				for b.Loop() {
-					if _, err := st.Read(ctx, storage.Name{Key: key}, dst); err != nil {
-						b.Fatal(err)
+	for _, tg := range benchTargets(b) {
+		st := tg.Storage
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32c, ""} {
+			key := "bench-" + string(alg)
+			if _, err := st.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(tg.Config.DefaultBucket), Key: &key, Body: bytes.NewReader(data), ChecksumAlgorithm: alg}); err != nil {
+				b.Fatal(err)
+			}
+			name := map[types.ChecksumAlgorithm]string{"": "MD5"}[alg]
+			if name == "" {
+				name = string(alg)
+			}
+			for _, verify := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s/%s/verified=%v", tg.Name, name, verify), func(b *testing.B) {
+					storage.SetVerifyReads(verify)
+					defer storage.SetVerifyReads(true)
+					dst := filepath.Join(b.TempDir(), "out")
+					b.SetBytes(size)
+					for b.Loop() {
+						if _, err := st.Read(ctx, storage.Name{Key: key}, dst); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }

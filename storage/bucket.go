@@ -25,8 +25,10 @@ type BucketInfo struct {
 // bucket the caller owns with success, so CreateBucket first asks whether
 // the bucket exists. Two callers creating the same bucket at the same
 // moment on such a server may therefore both succeed.
-func (s *Storage) CreateBucket(ctx context.Context, bucket string) error {
+func (s *Storage) CreateBucket(ctx context.Context, bucket string) (err error) {
 	const op = "CreateBucket"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return err
@@ -51,8 +53,10 @@ func (s *Storage) CreateBucket(ctx context.Context, bucket string) error {
 
 // DeleteBucket deletes an empty bucket. A bucket with objects is an error
 // that errors.Is ErrBucketNotEmpty.
-func (s *Storage) DeleteBucket(ctx context.Context, bucket string) error {
+func (s *Storage) DeleteBucket(ctx context.Context, bucket string) (err error) {
 	const op = "DeleteBucket"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return err
@@ -64,8 +68,10 @@ func (s *Storage) DeleteBucket(ctx context.Context, bucket string) error {
 
 // BucketExists reports whether the bucket exists ("" for the default
 // bucket). A 404 is (false, nil); a 403 or any other failure is an error.
-func (s *Storage) BucketExists(ctx context.Context, bucket string) (bool, error) {
+func (s *Storage) BucketExists(ctx context.Context, bucket string) (_ bool, err error) {
 	const op = "BucketExists"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return false, err
@@ -83,8 +89,10 @@ func (s *Storage) BucketExists(ctx context.Context, bucket string) (bool, error)
 }
 
 // Buckets lists the buckets the credentials own, sorted by name.
-func (s *Storage) Buckets(ctx context.Context) ([]BucketInfo, error) {
+func (s *Storage) Buckets(ctx context.Context) (_ []BucketInfo, err error) {
 	const op = "Buckets"
+	ctx, ob := s.begin(ctx, op, Name{})
+	defer func() { ob.end(err, 0, 0) }()
 	var all []BucketInfo
 	p := s3.NewListBucketsPaginator(s.client, &s3.ListBucketsInput{})
 	for p.HasMorePages() {

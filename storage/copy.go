@@ -46,8 +46,10 @@ var contentHeaders = []string{hContentType, hCacheControl, hContentDisposition, 
 // headers, a copy onto itself, which S3 refuses with COPY, or a copy in
 // parts) every header is sent: the source's metadata as the server gave
 // it in HEAD, raw, and its standard headers, with h's on top.
-func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) error {
-	src, err := s.resolve(op, src, true)
+func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers, replaceMeta bool) (err error) {
+	ctx, ob := s.begin(ctx, op, dst)
+	defer func() { ob.end(err, 0, 0) }()
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return err
 	}
@@ -79,8 +81,10 @@ func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers,
 	if !given.hasMeta && !replaceMeta && !serverCopies {
 		want.meta = head.Metadata // raw, as stored
 	}
+	prog := newProgress(ctx, op, dst, info.Size, Bytes)
+	defer prog.end()
 	if inParts {
-		return opError(ctx, op, dst, s.copyParts(ctx, src, dst, info, want))
+		return opError(ctx, op, dst, s.copyParts(ctx, src, dst, info, want, prog))
 	}
 	source := copySource(src)
 	in := &s3.CopyObjectInput{
@@ -96,8 +100,11 @@ func (s *Storage) copy(ctx context.Context, op string, src, dst Name, h Headers,
 	if err := want.copyObjectInput(in); err != nil {
 		return &Error{Op: op, Name: dst, Err: err, kinds: classifyInput(err)}
 	}
-	_, err = s.client.CopyObject(ctx, in)
-	return opError(ctx, op, dst, err)
+	if _, err = s.client.CopyObject(ctx, in); err != nil {
+		return opError(ctx, op, dst, err)
+	}
+	prog.add(info.Size)
+	return nil
 }
 
 // copySource is the x-amz-copy-source value: "bucket/key" with the key
@@ -125,7 +132,7 @@ func copySource(n Name) string {
 // at once. It starts and aborts its upload as uploads do (upload.create and
 // upload.abort): a lost CreateMultipartUpload reply leaves no upload, and a
 // failure aborts on a clean-up context, bounded by cleanupTimeout.
-func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs) (err error) {
+func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want attrs, prog *progress) (err error) {
 	u := &upload{s: s, op: "Copy", dst: dst, a: want}
 	var cl cleaner
 	defer cl.done()
@@ -165,6 +172,7 @@ func (s *Storage) copyParts(ctx context.Context, src, dst Name, info Info, want 
 				return fmt.Errorf("part %d: %w", num, err)
 			}
 			parts[i] = types.CompletedPart{PartNumber: &num, ETag: out.CopyPartResult.ETag}
+			prog.add(last + 1 - first)
 			return nil
 		})
 	}

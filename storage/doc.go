@@ -183,6 +183,22 @@
 // global log or to stderr. Options.Concurrency is at most [MaxConcurrency]
 // and PartSize at most [MaxPartSize], so no setting can exhaust memory.
 //
+// # Observability and SDK middleware
+//
+// Options.Observer (an [Observer]; nil for none) is told when each
+// operation begins and ends, with its outcome ([Outcome]: "ok",
+// "not_found", "precondition_failed", ...) and the object bytes moved, and
+// of retries, writes resolved after a lost reply (with the verdict) and
+// corrupt bodies. Operations run with the context its Begin returns, so a
+// tracer's span there is the parent of the S3 requests' spans. Package
+// storage/s3otel builds one from OpenTelemetry (spans and metrics); it is
+// the only package that imports OpenTelemetry.
+//
+// Options.APIOptions adds SDK middleware (smithy-go's
+// func(*middleware.Stack) error) to every request, for the client
+// [OpenWith] builds as for one given to [New]. [Open] is [OpenWith]
+// without Options.
+//
 // # Errors
 //
 // Errors from a Storage are [*Error] values: the operation, the name, and
@@ -235,6 +251,25 @@
 // ranges, each pinned to that ETag, written in place with WriteAt; part
 // CRCs are combined into the whole object's. Memory stays at a few
 // buffers of 256 KiB per stream, whatever the size.
+//
+// # Progress
+//
+// Long operations report their progress through the context, as
+// net/http/httptrace reports a request's events: [WithProgress] returns a
+// context under which Write, Read, Put, Get (through its Reader),
+// NewWriter, Copy, UpdateMetadata and DeleteMany call a function with a
+// [Progress] (operation, name, Done, Total or -1, bytes or keys), at most
+// once per interval and once more at the end (Progress.Final), so the
+// signatures of the seed's Write, Read and Copy stay as they are and one
+// context drives a progress bar across layers (bucketmap's SetFrom is a
+// Put, its Clear a DeleteMany). A context without it costs one
+// context lookup per operation.
+//
+// Downloads count bytes as they arrive; uploads and copies count each part
+// once the server has stored it (an object sent in one request counts at
+// the end). A part sent again or a body resumed after a broken connection
+// counts once, so Done never goes backwards and never exceeds Total; after
+// a success with a known Total the final Done equals it.
 //
 // # Iteration
 //

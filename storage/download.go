@@ -48,6 +48,8 @@ type Reader struct {
 	body   *stream
 	v      *verifier
 	err    error // sticky: the final result once reached
+	ob     observation
+	read   int64 // bytes read, for ob
 }
 
 // Read reads the object's bytes.
@@ -57,6 +59,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	n, err := r.body.Read(p)
 	r.v.Write(p[:n])
+	r.read += int64(n)
 	if err == io.EOF {
 		if cerr := r.v.check(); cerr != nil {
 			err = r.body.corrupt(cerr)
@@ -65,6 +68,8 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if err != nil {
 		r.err = err
 		r.body.close()
+		r.end(err)
+		r.body.prog.end()
 	}
 	return n, err
 }
@@ -73,8 +78,19 @@ func (r *Reader) Read(p []byte) (int, error) {
 func (r *Reader) Close() error {
 	if r.err == nil {
 		r.err = errors.New("storage: read after Close")
+		r.end(nil)
 	}
+	r.body.prog.end()
 	return r.body.close()
+}
+
+// end ends the observation of the Get, once.
+func (r *Reader) end(err error) {
+	if err == io.EOF {
+		err = nil
+	}
+	r.ob.end(err, r.read, 0)
+	r.ob = observation{}
 }
 
 // Get opens the object for reading, streaming it (memory does not grow with
@@ -89,12 +105,18 @@ func (r *Reader) Close() error {
 // pinned with If-Match to the ETag first seen, up to the client's retry
 // attempts in a row without progress; if the object changed meanwhile,
 // Read fails with ErrPreconditionFailed.
-func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (*Reader, error) {
+func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (_ *Reader, err error) {
 	const op = "Get"
+	ctx, ob := s.begin(ctx, op, src)
+	defer func() {
+		if err != nil {
+			ob.end(err, 0, 0)
+		}
+	}()
 	if opts == nil {
 		opts = &GetOptions{}
 	}
-	src, err := s.resolve(op, src, true)
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +159,8 @@ func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (*Reader,
 		}
 	}
 	exp := expect(out, whole && verifyReads.Load(), st.end-st.off)
-	return &Reader{Info: info, Length: st.end - st.off, body: st, v: newVerifier(exp)}, nil
+	st.prog = newProgress(ctx, op, src, st.end-st.off, Bytes)
+	return &Reader{Info: info, Length: st.end - st.off, body: st, v: newVerifier(exp), ob: ob}, nil
 }
 
 // verifyReads turns the checksum part of read verification off in the
@@ -179,6 +202,7 @@ type stream struct {
 	off, end int64
 	body     io.ReadCloser // nil: open at off on the next Read
 	failures int           // broken bodies in a row without progress
+	prog     *progress     // counts the bytes delivered (progress.go)
 }
 
 func (st *stream) Read(p []byte) (int, error) {
@@ -196,6 +220,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		}
 		n, err := st.body.Read(p)
 		st.off += int64(n)
+		st.prog.add(int64(n))
 		if n > 0 {
 			st.failures = 0
 		}
@@ -216,6 +241,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		if st.failures >= st.s.maxAttempts() {
 			return n, opError(st.ctx, st.op, st.name, err)
 		}
+		st.s.event(st.ctx, Event{Kind: EventRetry, Request: "GetObject", Attempt: st.failures + 1, Err: err})
 		if n > 0 {
 			return n, nil
 		}
@@ -274,6 +300,7 @@ func (st *stream) close() error {
 
 // corrupt builds the ErrCorrupt error of a body that failed verification.
 func (st *stream) corrupt(err error) error {
+	st.s.event(st.ctx, Event{Kind: EventCorrupt, Request: "GetObject", Err: err})
 	return &Error{Op: st.op, Name: st.name, Err: err, kinds: []error{ErrCorrupt}}
 }
 
@@ -311,9 +338,12 @@ const copyBufSize = 256 << 10
 // slower than 128 MiB/s (a link that caps one stream). Every range
 // is pinned to the first ETag (If-Match), so if the object changes during
 // the download Read fails. Broken connections are resumed as for Get.
-func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadata, error) {
+func (s *Storage) Read(ctx context.Context, src Name, localPath string) (_ Metadata, err error) {
 	const op = "Read"
-	src, err := s.resolve(op, src, true)
+	ctx, ob := s.begin(ctx, op, src)
+	var size int64
+	defer func() { ob.end(err, size, 0) }()
+	src, err = s.resolve(op, src, true)
 	if err != nil {
 		return nil, err
 	}
@@ -353,6 +383,7 @@ func (s *Storage) Read(ctx context.Context, src Name, localPath string) (Metadat
 		}
 	}
 	done = true
+	size = info.Size
 	return info.Metadata, nil
 }
 
@@ -364,8 +395,10 @@ func (s *Storage) download(ctx context.Context, op string, src Name, f *os.File)
 	}
 	info := getInfo(src, out)
 	size := info.Size
-	first := &stream{s: s, ctx: ctx, op: op, name: src, etag: info.ETag, end: size, body: out.Body}
+	first := &stream{s: s, ctx: ctx, op: op, name: src, etag: info.ETag, end: size, body: out.Body,
+		prog: newProgress(ctx, op, src, size, Bytes)}
 	defer first.close()
+	defer first.prog.end()
 	exp := expect(out, verifyReads.Load(), size)
 	canSplit := s.opts.Concurrency > 1 && size > s.opts.PartSize
 	switch {
@@ -454,7 +487,7 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 			g.Go(func() error {
 				buf := make([]byte, copyBufSize)
 				for i, ok := i0, true; ok; i, ok = claim(false) {
-					part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i)}
+					part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i), prog: first.prog}
 					var h hash.Hash
 					if isCRC {
 						h = newHash(exp.alg)

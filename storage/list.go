@@ -46,9 +46,13 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 		err = inputError(op, n, ErrInvalidConfig, "PageSize %d is not 0 to 1000", opts.PageSize)
 	}
 	if err != nil {
+		_, ob := s.begin(ctx, op, Name{Bucket: bucket, Key: prefix})
+		ob.end(err, 0, 0)
 		return seqerr.Fail[Info](err)
 	}
-	return seqerr.New(func(yield func(Info) bool) error {
+	return seqerr.New(func(yield func(Info) bool) (err error) {
+		ctx, ob := s.begin(ctx, op, n)
+		defer func() { ob.end(err, 0, 0) }()
 		in := &s3.ListObjectsV2Input{
 			Bucket:       &n.Bucket,
 			Prefix:       &prefix,
@@ -197,12 +201,16 @@ func (e *BatchError) Unwrap() []error {
 // Each full batch is deleted while keys goes on to the next one, so a
 // listing fed in (as Clear does) lists a page while the one before is
 // deleted; one request is in flight at a time.
-func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) error {
+func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[string]) (err error) {
 	const op = "DeleteMany"
+	ctx, ob := s.begin(ctx, op, Name{Bucket: bucket})
+	defer func() { ob.end(err, 0, 0) }()
 	n, err := s.resolve(op, Name{Bucket: bucket}, false)
 	if err != nil {
 		return err
 	}
+	prog := newProgress(ctx, op, n, -1, Keys)
+	defer prog.end() // after the last request: DeleteMany waits for it
 	var (
 		mu       sync.Mutex // guards failed and stop
 		failed   []KeyError
@@ -236,6 +244,7 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 				kerrs[i] = KeyError{Key: aws.ToString(o.Key), Err: reqErr}
 			}
 			fail(kerrs...)
+			prog.add(int64(len(batch)))
 			return
 		}
 		// Quiet is not honoured everywhere: only Errors count.
@@ -245,6 +254,7 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 				Err: fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)),
 			})
 		}
+		prog.add(int64(len(batch)))
 	}
 	// flush starts deleting the current batch once the one before is
 	// done, and moves on to the other batch.

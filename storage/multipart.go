@@ -209,6 +209,7 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 	if err != nil {
 		return Info{}, err
 	}
+	u.prog.add(firstRes.size)
 	defer func() {
 		if err != nil {
 			u.abort(cl.ctx(ctx), id, err)
@@ -242,6 +243,7 @@ func (u *upload) multipart(ctx context.Context, src partSource, size int64) (inf
 			mu.Lock()
 			results = append(results, res)
 			mu.Unlock()
+			u.prog.add(res.size)
 			return nil
 		})
 	}
@@ -368,6 +370,7 @@ func (u *upload) create(ctx context.Context, cl *cleaner, useSums bool) (string,
 			return "", opError(ctx, u.op, u.dst, err)
 		}
 		log.Info("storage: retrying CreateMultipartUpload after an ambiguous failure", "op", u.op, "name", u.dst.String(), "attempt", i+1, "error", err)
+		u.s.event(ctx, Event{Kind: EventRetry, Request: "CreateMultipartUpload", Attempt: i + 1, Err: err})
 	}
 }
 

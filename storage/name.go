@@ -47,8 +47,10 @@ func (n Name) String() string {
 
 // CheckKey returns an error that errors.Is ErrInvalidName unless key is an
 // object key S3 can hold and list back faithfully: non-empty, valid UTF-8,
-// at most MaxKeyLen bytes, with no control characters. Every operation
-// checks its keys with it before sending anything.
+// at most MaxKeyLen bytes, with no control characters and neither U+FFFE
+// nor U+FFFF (listings and batch deletes are XML, which cannot carry them:
+// servers list them as U+FFFD and DeleteObjects leaves the object). Every
+// operation checks its keys with it before sending anything.
 func CheckKey(key string) error {
 	switch {
 	case key == "":
@@ -61,8 +63,13 @@ func CheckKey(key string) error {
 	for _, r := range key {
 		if r < 0x20 || r == 0x7f {
 			// S3 stores them, but listings come back mangled or as XML
-			// that does not parse (see SERVERS.md).
+			// that does not parse (see docs/servers.md).
 			return fmt.Errorf("%w: key %q holds control character %U", ErrInvalidName, key, r)
+		}
+		if r == 0xFFFE || r == 0xFFFF {
+			// Not XML 1.0 characters (the other noncharacters are, and
+			// list back faithfully on every server probed).
+			return fmt.Errorf("%w: key %q holds noncharacter %U, which S3 listings and batch deletes (XML) cannot carry", ErrInvalidName, key, r)
 		}
 	}
 	return nil

@@ -131,6 +131,11 @@ func TestCheckKey(t *testing.T) {
 		{"tab", "a\tb", "U+0009"},
 		{"unit separator", "\x1f", "U+001F"},
 		{"DEL", "a\x7f", "U+007F"},
+		{"U+FFFE", "a\ufffe", "U+FFFE"},
+		{"U+FFFF", "\uffffb", "U+FFFF"},
+		{"noncharacters XML carries", "\ufdd0\ufdef\U0001fffe\U0010ffff", ""},
+		{"replacement character", "\ufffd", ""},
+		{"C1 controls", "\u0080\u0085\u009f", ""},
 	}
 	for _, tt := range tests {
 		err := CheckKey(tt.key)

@@ -82,9 +82,11 @@ func getInfo(n Name, o *s3.GetObjectOutput) Info {
 }
 
 // Stat returns the object's info (a HEAD request).
-func (s *Storage) Stat(ctx context.Context, n Name) (Info, error) {
+func (s *Storage) Stat(ctx context.Context, n Name) (_ Info, err error) {
 	const op = "Stat"
-	n, err := s.resolve(op, n, true)
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
+	n, err = s.resolve(op, n, true)
 	if err != nil {
 		return Info{}, err
 	}
@@ -102,8 +104,10 @@ func (s *Storage) Stat(ctx context.Context, n Name) (Info, error) {
 // A HEAD reply has no body, so a 404 does not say whether the key or the
 // bucket is missing: the first 404 in a bucket is checked with a HEAD on the
 // bucket, and buckets found are remembered for the Storage's lifetime.
-func (s *Storage) Exists(ctx context.Context, n Name) (bool, Metadata, error) {
+func (s *Storage) Exists(ctx context.Context, n Name) (_ bool, _ Metadata, err error) {
 	const op = "Exists"
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
 	info, err := s.Stat(ctx, n)
 	switch {
 	case err == nil:
@@ -126,9 +130,11 @@ func (s *Storage) Exists(ctx context.Context, n Name) (bool, Metadata, error) {
 
 // Delete removes the object. Deleting a missing object is not an error (S3
 // answers 204 either way).
-func (s *Storage) Delete(ctx context.Context, n Name) error {
+func (s *Storage) Delete(ctx context.Context, n Name) (err error) {
 	const op = "Delete"
-	n, err := s.resolve(op, n, true)
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
+	n, err = s.resolve(op, n, true)
 	if err != nil {
 		return err
 	}
@@ -218,9 +224,11 @@ func classifyInput(err error) []error {
 // versitygw 1.8.0 refuses another ETag but deletes nothing and answers
 // success for a missing key; MinIO ignores If-Match on DELETE and deletes
 // unconditionally, so do not rely on DeleteIf there.
-func (s *Storage) DeleteIf(ctx context.Context, n Name, etag string) error {
+func (s *Storage) DeleteIf(ctx context.Context, n Name, etag string) (err error) {
 	const op = "DeleteIf"
-	n, err := s.resolve(op, n, true)
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
+	n, err = s.resolve(op, n, true)
 	if err != nil {
 		return err
 	}

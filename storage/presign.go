@@ -33,9 +33,11 @@ func checkTTL(op string, n Name, ttl time.Duration) error {
 
 // PresignGet returns a GET request for the object, valid for ttl (1s to 7
 // days; other values are an ErrInvalidConfig error). No request is sent.
-func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (PresignedRequest, error) {
+func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (_ PresignedRequest, err error) {
 	const op = "PresignGet"
-	n, err := s.resolve(op, n, true)
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
+	n, err = s.resolve(op, n, true)
 	if err != nil {
 		return PresignedRequest{}, err
 	}
@@ -53,9 +55,11 @@ func (s *Storage) PresignGet(ctx context.Context, n Name, ttl time.Duration) (Pr
 // (1s to 7 days, as PresignGet). Headers given in h (metadata,
 // Content-Type, server-side encryption...) are signed: the uploader must
 // send them as they are in the result's Header.
-func (s *Storage) PresignPut(ctx context.Context, n Name, ttl time.Duration, h Headers) (PresignedRequest, error) {
+func (s *Storage) PresignPut(ctx context.Context, n Name, ttl time.Duration, h Headers) (_ PresignedRequest, err error) {
 	const op = "PresignPut"
-	n, err := s.resolve(op, n, true)
+	ctx, ob := s.begin(ctx, op, n)
+	defer func() { ob.end(err, 0, 0) }()
+	n, err = s.resolve(op, n, true)
 	if err != nil {
 		return PresignedRequest{}, err
 	}

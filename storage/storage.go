@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Storage is a connection to S3 or an S3-compatible server. It is safe for
@@ -69,6 +70,20 @@ type Options struct {
 	// aborting multipart uploads, an abort that failed. Nil means silent.
 	// Nothing is ever written to the global log or to stderr.
 	Logger *slog.Logger
+	// APIOptions are SDK middleware added to every request of the
+	// Storage, for example a tracer's or a request signer's:
+	//
+	//	func(st *middleware.Stack) error { return st.Initialize.Add(m, middleware.After) }
+	//
+	// (middleware is github.com/aws/smithy-go/middleware). They apply to
+	// the client Open builds and to one given to New (New then works on a
+	// copy of that client: see Client).
+	APIOptions []func(*middleware.Stack) error
+	// Observer, if not nil, is told when each operation begins and ends,
+	// and of retries, writes resolved after a lost reply and corrupt
+	// bodies: see Observer, and package storage/s3otel for OpenTelemetry
+	// traces and metrics.
+	Observer Observer
 }
 
 // Bounds of the transfer settings, so that no setting can exhaust memory
@@ -138,12 +153,31 @@ func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	return &Storage{client: client, presign: s3.NewPresignClient(client), opts: o}, nil
+	s := &Storage{opts: o}
+	apiOptions := o.APIOptions
+	if o.Observer != nil {
+		apiOptions = append(apiOptions[:len(apiOptions):len(apiOptions)], s.countRetries)
+	}
+	if len(apiOptions) > 0 {
+		client = s3.New(client.Options(), func(so *s3.Options) {
+			so.APIOptions = append(so.APIOptions[:len(so.APIOptions):len(so.APIOptions)], apiOptions...)
+		})
+	}
+	s.client, s.presign = client, s3.NewPresignClient(client)
+	return s, nil
 }
 
 // Open connects with cfg: the endpoint, region and credentials it names,
-// else the AWS chain's.
+// else the AWS chain's. It is OpenWith without options.
 func Open(ctx context.Context, cfg Config) (*Storage, error) {
+	return OpenWith(ctx, cfg, nil)
+}
+
+// OpenWith connects as Open does, with opts for what a Config does not
+// say (an Observer, APIOptions, a Logger, thresholds). cfg's settings
+// (DefaultBucket, PartSize, Concurrency) win over opts' where cfg sets
+// them. A nil opts is Open.
+func OpenWith(ctx context.Context, cfg Config, opts *Options) (*Storage, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -155,7 +189,20 @@ func Open(ctx context.Context, cfg Config) (*Storage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(client, &Options{DefaultBucket: cfg.DefaultBucket, PartSize: int64(cfg.PartSize), Concurrency: cfg.Concurrency})
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if cfg.DefaultBucket != "" {
+		o.DefaultBucket = cfg.DefaultBucket
+	}
+	if cfg.PartSize != 0 {
+		o.PartSize = int64(cfg.PartSize)
+	}
+	if cfg.Concurrency != 0 {
+		o.Concurrency = cfg.Concurrency
+	}
+	return New(client, &o)
 }
 
 // idleConnsPerHost is how many idle connections to one endpoint the client
@@ -238,6 +285,8 @@ func (c Config) newClient(awsCfg aws.Config) (*s3.Client, error) {
 }
 
 // Client returns the underlying S3 client, for what Storage does not do.
+// With Options.APIOptions or an Observer, it is a copy of the client given
+// to New, with the middleware added.
 func (s *Storage) Client() *s3.Client { return s.client }
 
 // DefaultBucket returns the bucket used for names with an empty Bucket.

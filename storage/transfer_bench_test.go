@@ -16,51 +16,18 @@ import (
 	"github.com/s3map/s3map/storage/s3test"
 )
 
-// benchTargets are the in-process server and the servers in
-// S3MAP_TEST_ENDPOINTS, each with a fresh bucket.
-func benchTargets(b *testing.B) []storage.Config {
-	b.Helper()
-	srv := s3test.NewServer()
-	b.Cleanup(srv.Close)
-	cfgs := []storage.Config{srv.Config()}
-	eps, err := s3test.ParseEndpoints(os.Getenv(s3test.EnvEndpoints))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, ep := range eps {
-		cfg := ep.Config
-		st, err := storage.Open(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.DefaultBucket = s3test.NewBucketName()
-		if err := st.CreateBucket(context.Background(), cfg.DefaultBucket); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s3test.RemoveBucket(context.Background(), st, cfg.DefaultBucket) })
-		cfgs = append(cfgs, cfg)
-	}
-	return cfgs
-}
-
-func targetName(cfg storage.Config) string {
-	if strings.Contains(cfg.Endpoint, "127.0.0.1:") && cfg.DefaultBucket == s3test.DefaultBucket {
-		return s3test.InProcess
-	}
-	return strings.TrimPrefix(cfg.Endpoint, "http://")
-}
-
 // BenchmarkUploadFile writes a 256 MiB file (Write) and a 256 MiB stream
 // (Put of a reader that cannot seek) at default settings.
 func BenchmarkUploadFile(b *testing.B) {
 	const size = 256 << 20
 	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
-	for _, cfg := range benchTargets(b) {
+	for _, tg := range benchTargets(b) {
+		cfg := tg.Config
 		st, err := storage.Open(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(targetName(cfg)+"/file", func(b *testing.B) {
+		b.Run(tg.Name+"/file", func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				if err := st.Write(context.Background(), path, storage.Name{Key: "big"}, nil); err != nil {
@@ -68,7 +35,7 @@ func BenchmarkUploadFile(b *testing.B) {
 				}
 			}
 		})
-		b.Run(targetName(cfg)+"/stream", func(b *testing.B) {
+		b.Run(tg.Name+"/stream", func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				f, err := os.Open(path)
@@ -94,9 +61,10 @@ func BenchmarkUploadPeakRSS(b *testing.B) {
 	}
 	const size = 256 << 20
 	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
-	for _, cfg := range benchTargets(b) {
+	for _, tg := range benchTargets(b) {
+		cfg := tg.Config
 		for _, mode := range []string{"tiny", "file", "stream"} {
-			b.Run(targetName(cfg)+"/"+mode, func(b *testing.B) {
+			b.Run(tg.Name+"/"+mode, func(b *testing.B) {
 				var peak float64
 				for b.Loop() {
 					cmd := exec.Command(os.Args[0], "-test.run=^TestUploadRSSHelper$", "-test.count=1")
@@ -167,4 +135,33 @@ func TestUploadRSSHelper(t *testing.T) {
 			fmt.Printf("VmHWM-kB=%s\n", strings.TrimSuffix(strings.TrimSpace(string(v)), " kB"))
 		}
 	}
+}
+
+// benchTargets returns the in-process server and every server in
+// S3MAP_TEST_ENDPOINTS, each with a fresh bucket removed when b ends, so a
+// benchmark compares on real servers too.
+func benchTargets(b *testing.B) []*s3test.Target {
+	b.Helper()
+	ctx := context.Background()
+	srv := s3test.NewServer()
+	b.Cleanup(srv.Close)
+	targets := []*s3test.Target{{Name: s3test.InProcess, Config: srv.Config(), Storage: srv.Storage()}}
+	eps, err := s3test.ParseEndpoints(os.Getenv(s3test.EnvEndpoints))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ep := range eps {
+		cfg := ep.Config
+		cfg.DefaultBucket = s3test.NewBucketName()
+		st, err := storage.Open(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.CreateBucket(ctx, ""); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s3test.RemoveBucket(context.Background(), st, cfg.DefaultBucket) })
+		targets = append(targets, &s3test.Target{Name: ep.Name, Config: cfg, Storage: st})
+	}
+	return targets
 }

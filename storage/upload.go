@@ -3,6 +3,7 @@ package storage
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -87,14 +88,18 @@ type upload struct {
 	// kms: the object is encrypted with KMS (or the server may say so):
 	// its ETag is not the MD5 of the body.
 	kms bool
+	// prog counts the bytes stored (progress.go); nil for none.
+	prog *progress
 }
 
 // put is the one upload path: Put, Write, SetFrom and Writer call it.
-func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opts *PutOptions) (Info, error) {
+func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opts *PutOptions) (info Info, err error) {
+	ctx, ob := s.begin(ctx, op, dst)
+	defer func() { ob.end(err, 0, info.Size) }()
 	if opts == nil {
 		opts = &PutOptions{}
 	}
-	dst, err := s.resolve(op, dst, true)
+	dst, err = s.resolve(op, dst, true)
 	if err != nil {
 		return Info{}, err
 	}
@@ -127,7 +132,9 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 	}
 	u := &upload{s: s, op: op, dst: dst, a: a,
 		cond: writeCond{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch != ""},
-		kms:  strings.HasPrefix(string(a.sse()), "aws:kms")}
+		kms:  strings.HasPrefix(string(a.sse()), "aws:kms"),
+		prog: newProgress(ctx, op, dst, cmp.Or(opts.Size, -1), Bytes)}
+	defer u.prog.end()
 
 	// A reader that can seek is read in place, part by part, through
 	// io.SectionReader: nothing is copied, and a part can be sent again.
@@ -137,6 +144,7 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 		if opts.Size > 0 && opts.Size != size {
 			return Info{}, inputError(op, dst, ErrInvalidHeader, "Size %d, but the reader holds %d bytes", opts.Size, size)
 		}
+		u.prog.setTotal(size)
 		limit := s.opts.MultipartThreshold
 		if u.cond.conditional() {
 			limit = maxSinglePut
@@ -481,6 +489,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 		if err != nil {
 			return Info{}, u.fail(ctx, err)
 		}
+		u.prog.add(b.size)
 		return u.info(b.size, aws.ToString(out.ETag)), nil
 	}
 	optFns = append(optFns, oneAttempt)
@@ -510,6 +519,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 	if err != nil {
 		return Info{}, u.fail(ctx, err)
 	}
+	u.prog.add(b.size)
 	return u.info(b.size, etag), nil
 }
 
@@ -676,6 +686,7 @@ func (s *Storage) exactlyOnce(ctx context.Context, op string, n Name, cond write
 		}
 		v, stored, cerr := check(cctx, err)
 		log.Info("storage: resolved an ambiguous "+what, "op", op, "name", n.String(), "attempt", i, "error", err, "verdict", v.String(), "stored_etag", stored, "check_error", cerr)
+		s.event(ctx, Event{Kind: EventResolved, Request: what, Verdict: v.String(), Err: err})
 		switch v {
 		case verdictOurs:
 			return nil
@@ -692,6 +703,7 @@ func (s *Storage) exactlyOnce(ctx context.Context, op string, n Name, cond write
 				return opError(ctx, op, n, ctx.Err())
 			}
 			log.Info("storage: retrying "+what, "op", op, "name", n.String(), "attempt", i+1)
+			s.event(ctx, Event{Kind: EventRetry, Request: what, Attempt: i + 1, Err: err})
 			continue
 		}
 		cause := err

@@ -679,3 +679,56 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		t.Logf("%s: %d faults injected in %d requests", tg.Name, inj.Stats().Faults, inj.Stats().Requests)
 	})
 }
+
+// Uploads lists the uploads under a prefix (MinIO too, which matches the
+// request's prefix only against whole keys), with their IDs and an age by
+// the server's clock; AbortUpload aborts one, and again is no error.
+func TestUploadsAndAbortUpload(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		c := tg.Storage.Client()
+		b := tg.Config.DefaultBucket
+		ids := map[string]string{}
+		for _, key := range []string{"tmp/a", "tmp/b", "keep/c"} {
+			out, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[key] = aws.ToString(out.UploadId)
+		}
+		t.Cleanup(func() { tg.Storage.AbortUploads(context.Background(), "", "", 0) })
+		list := func() map[string]storage.Upload {
+			t.Helper()
+			got := map[string]storage.Upload{}
+			ups, errf := tg.Storage.Uploads(ctx, "", "tmp/")
+			for up := range ups {
+				got[up.Name.Key] = up
+			}
+			if err := errf(); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		got := list()
+		if len(got) != 2 || got["tmp/a"].ID != ids["tmp/a"] || got["tmp/b"].ID != ids["tmp/b"] {
+			t.Fatalf("Uploads(tmp/) = %v; want tmp/a and tmp/b with their IDs", got)
+		}
+		if a := got["tmp/a"]; a.Name.Bucket != b || a.Initiated.IsZero() || a.Age > time.Hour || a.Age < -time.Minute {
+			if tg.Name != "moto" { // moto reports a fixed start date in 2010
+				t.Errorf("tmp/a: %+v; want the bucket, a start time and an age of moments", a)
+			}
+		}
+		if err := tg.Storage.AbortUpload(ctx, got["tmp/a"]); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.Storage.AbortUpload(ctx, got["tmp/a"]); err != nil {
+			t.Errorf("aborting an aborted upload: %v; want nil", err)
+		}
+		if got := list(); len(got) != 1 || got["tmp/b"].ID != ids["tmp/b"] {
+			t.Errorf("after aborting tmp/a: %v; want tmp/b alone", got)
+		}
+		if err := tg.Storage.AbortUpload(ctx, storage.Upload{Name: storage.Name{Key: "tmp/b"}}); !errors.Is(err, storage.ErrInvalidHeader) {
+			t.Errorf("AbortUpload without an ID: %v; want ErrInvalidHeader", err)
+		}
+	})
+}

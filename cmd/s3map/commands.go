@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -16,10 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/s3map/s3map/storage"
 )
@@ -247,15 +242,13 @@ func (a *app) getFile(ctx context.Context, n storage.Name, file string, js bool)
 	if err != nil {
 		return err
 	}
-	// storage.Read has no progress hook yet: the bar shows the size and
-	// the time taken, not the bytes done.
 	var p *progress
 	if a.wantProgress(-1) {
 		if info, err := st.Stat(ctx, n); err == nil {
-			p = a.startProgress(path.Base(n.Key), info.Size, false)
+			p = a.startProgress(path.Base(n.Key), info.Size, true)
 		}
 	}
-	md, err := st.Read(ctx, n, file)
+	md, err := st.Read(p.track(ctx), n, file)
 	p.finish()
 	if err != nil {
 		return err
@@ -698,10 +691,10 @@ for cp, unless --meta, --header or --content-type give new ones.`
 			var p *progress
 			if a.wantProgress(-1) {
 				if info, err := st.Stat(ctx, src); err == nil {
-					p = a.startProgress(path.Base(src.Key), info.Size, false)
+					p = a.startProgress(path.Base(src.Key), info.Size, true)
 				}
 			}
-			err = st.Copy(ctx, src, dst, h)
+			err = st.Copy(p.track(ctx), src, dst, h)
 			p.finish()
 			if err != nil {
 				return err
@@ -952,61 +945,38 @@ only list them. With --json, one JSON object per line.`,
 	}
 }
 
-// abortUploads lists the multipart uploads with the S3 client, as storage
-// has no method for them yet, and aborts the old ones.
+// abortUploads lists the multipart uploads under the root's prefix (ages
+// by the server's clock) and aborts those at least olderThan old.
 func (a *app) abortUploads(ctx context.Context, st *storage.Storage, bucket string, r root, olderThan time.Duration, dry, js bool) error {
-	client := st.Client()
-	cutoff := time.Now().Add(-olderThan)
-	// No Prefix in the request: MinIO matches it only against whole keys
-	// (prefix "big/" finds no upload of "big/a"), so filter here.
-	in := &s3.ListMultipartUploadsInput{Bucket: &bucket}
 	found, aborted := 0, 0
-	wrap := func(op, key string, err error) error {
-		if err == nil {
-			return nil
+	uploads, listErr := st.Uploads(ctx, bucket, r.prefix)
+	for up := range uploads {
+		if olderThan > 0 && up.Age < olderThan {
+			continue
 		}
-		var api smithy.APIError
-		if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
-			return &storage.Error{Op: op, Name: storage.Name{Bucket: bucket, Key: key}, Err: fmt.Errorf("%w: %w", storage.ErrBucketNotFound, err)}
+		found++
+		e := uploadEntry{Bucket: bucket, Key: up.Name.Key, UploadID: up.ID, Initiated: timeString(up.Initiated)}
+		if !dry {
+			if err := st.AbortUpload(ctx, up); err != nil {
+				return err
+			}
+			e.Aborted = true
+			aborted++
 		}
-		return &storage.Error{Op: op, Name: storage.Name{Bucket: bucket, Key: key}, Err: err}
+		if js {
+			if err := a.writeJSON(e); err != nil {
+				return err
+			}
+			continue
+		}
+		verb := "found"
+		if e.Aborted {
+			verb = "aborted"
+		}
+		fmt.Fprintf(a.stdout, "%s %s (upload %s, started %s)\n", verb, r.show(e.Key), e.UploadID, e.Initiated)
 	}
-	for {
-		out, err := client.ListMultipartUploads(ctx, in)
-		if err != nil {
-			return wrap("ListMultipartUploads", "", err)
-		}
-		for _, u := range out.Uploads {
-			if !strings.HasPrefix(deref(u.Key), r.prefix) || u.Initiated != nil && u.Initiated.After(cutoff) {
-				continue
-			}
-			found++
-			e := uploadEntry{Bucket: bucket, Key: deref(u.Key), UploadID: deref(u.UploadId), Initiated: timeString(derefTime(u.Initiated))}
-			if !dry {
-				_, err := client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
-				var nsu *types.NoSuchUpload
-				if err != nil && !errors.As(err, &nsu) {
-					return wrap("AbortMultipartUpload", e.Key, err)
-				}
-				e.Aborted = true
-				aborted++
-			}
-			if js {
-				if err := a.writeJSON(e); err != nil {
-					return err
-				}
-				continue
-			}
-			verb := "found"
-			if e.Aborted {
-				verb = "aborted"
-			}
-			fmt.Fprintf(a.stdout, "%s %s (upload %s, started %s)\n", verb, r.show(e.Key), e.UploadID, e.Initiated)
-		}
-		if out.IsTruncated == nil || !*out.IsTruncated {
-			break
-		}
-		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	if err := listErr(); err != nil {
+		return err
 	}
 	if !js {
 		if dry {
@@ -1016,20 +986,6 @@ func (a *app) abortUploads(ctx context.Context, st *storage.Storage, bucket stri
 		}
 	}
 	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func derefTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
 
 // --- config

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,16 +12,17 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/s3map/s3map/storage"
 )
 
 // redrawEvery throttles progress bar redraws.
 const redrawEvery = 200 * time.Millisecond
 
 // progress draws a progress bar on stderr for one transfer. It counts the
-// bytes that pass through the reader or writer it wraps (storage has no
-// progress hooks yet); for work it cannot count (a server-side copy, a
-// download to a file) it shows the size and the time so far. A nil
-// *progress draws nothing, so callers need not check.
+// bytes that pass through the reader or writer it wraps, or those storage
+// reports through the context (track: a download to a file, a copy). A
+// nil *progress draws nothing, so callers need not check.
 type progress struct {
 	w        io.Writer
 	label    string
@@ -90,6 +92,14 @@ func (p *progress) finish() {
 	p.wg.Wait()
 	p.draw()
 	fmt.Fprintln(p.w)
+}
+
+// track returns ctx with storage's progress reports feeding the bar.
+func (p *progress) track(ctx context.Context) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return storage.WithProgress(ctx, func(sp storage.Progress) { p.done.Store(sp.Done) }, redrawEvery)
 }
 
 // reader counts the bytes read through r.

@@ -1,7 +1,9 @@
 // Command appstate keeps typed application state as JSON in a BucketMap and
 // changes it from several goroutines at once with kv.Update, which reads,
 // computes and writes only if nobody wrote in between (If-Match on the
-// ETag), retrying on conflict. No update is lost: the counts add up.
+// ETag), retrying on conflict. No update is lost: the counts add up. It
+// works under a fresh prefix per run and removes it at exit, saying so on
+// standard error.
 //
 //	go run ./examples/appstate                  # in-process S3 server
 //	go run ./examples/appstate -config s3.yaml  # a real one
@@ -9,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,21 +42,19 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, config string, workers, each int) error {
-	st, closeFn, err := exampleenv.Open(ctx, config)
+func run(ctx context.Context, out io.Writer, config string, workers, each int) (err error) {
+	env, err := exampleenv.Start(ctx, config, "appstate")
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	m, err := bucketmap.New(st, storage.Name{Key: "appstate/"}, nil)
+	defer func() { err = errors.Join(err, env.Close()) }()
+	st := env.Storage
+	m, err := bucketmap.New(st, storage.Name{Key: env.Prefix}, nil)
 	if err != nil {
 		return err
 	}
 	// Typed keeps BucketMap's versions, so kv.Update works through it.
 	states := kv.Typed(m, kv.JSON[State]())
-	if err := states.Delete(ctx, "state"); err != nil {
-		return err
-	}
 
 	var g errgroup.Group
 	for w := range workers {

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/s3map/s3map/internal/exampleenv"
 )
 
 // Concurrent updates through kv.Update lose nothing.
@@ -18,5 +21,14 @@ func TestNoLostUpdates(t *testing.T) {
 	}
 	if got := strings.Count(out.String(), " = 10\n"); got != 4 {
 		t.Errorf("%d workers report 10 updates; want 4:\n%s", got, out.String())
+	}
+}
+
+// A run leaves the server as it found it.
+func TestLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	diff, err := exampleenv.LeftBehind(ctx, func(config string) error { return run(ctx, io.Discard, config, 2, 3) })
+	if err != nil || len(diff) > 0 {
+		t.Errorf("run changed the server: %q, %v", diff, err)
 	}
 }

@@ -1,7 +1,8 @@
 // Command bucketmap is the s3bucketmap seed's script: on an empty prefix
-// testprefix/ it sets a key, reads it, tests two keys for membership, sets
-// another key and lists the keys. It prints exactly those results on
-// standard output; notes go to standard error.
+// (a fresh one per run, removed at exit) it sets a key, reads it, tests two
+// keys for membership, sets another key and lists the keys. It prints
+// exactly those results on standard output; notes, among them what it
+// touched and removed, go to standard error.
 //
 //	go run ./examples/bucketmap                  # in-process S3 server
 //	go run ./examples/bucketmap -config s3.yaml  # a real one
@@ -9,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,20 +30,16 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, config string) error {
-	st, closeFn, err := exampleenv.Open(ctx, config)
+func run(ctx context.Context, out io.Writer, config string) (err error) {
+	env, err := exampleenv.Start(ctx, config, "bucketmap")
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	m, err := bucketmap.New(st, storage.Name{Key: "testprefix/"}, nil)
+	defer func() { err = errors.Join(err, env.Close()) }()
+	st := env.Storage
+	m, err := bucketmap.New(st, storage.Name{Key: env.Prefix}, nil)
 	if err != nil {
 		return err
-	}
-	if n, err := m.Len(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		return fmt.Errorf("prefix %s/%s holds %d keys already; the seed's script wants it empty", m.Bucket(), m.Prefix(), n)
 	}
 
 	if err := m.Set(ctx, "testKey", []byte("some value")); err != nil {

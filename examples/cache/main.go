@@ -1,6 +1,6 @@
 // Command cache stacks three stores, each a cache of the next: a memory
 // cache.Cache, over a cache.Tiered store that keeps copies in a local directory
-// (kv.Dir), over a BucketMap on the prefix "cache/". It writes a few keys
+// (kv.Dir), over a BucketMap on a fresh prefix per run. It writes a few keys
 // through the stack and reads them back in phases, printing what each
 // layer did: memory hits, misses and revalidations, and the disk tier's
 // near hits, reads from S3 and revalidations (answered 304 Not Modified by
@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,13 +53,14 @@ func (c *fakeClock) advance(d time.Duration) { c.nanos.Add(int64(d)) }
 // keys are the keys the program writes and reads, in this order.
 var keys = []string{"alpha", "bravo", "charlie"}
 
-func run(ctx context.Context, out io.Writer, config string) error {
-	st, closeFn, err := exampleenv.Open(ctx, config)
+func run(ctx context.Context, out io.Writer, config string) (err error) {
+	env, err := exampleenv.Start(ctx, config, "cache")
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	bucket, err := bucketmap.New(st, storage.Name{Key: "cache/"}, nil)
+	defer func() { err = errors.Join(err, env.Close()) }()
+	st := env.Storage
+	bucket, err := bucketmap.New(st, storage.Name{Key: env.Prefix}, nil)
 	if err != nil {
 		return err
 	}

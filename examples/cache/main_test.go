@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3map/s3map/internal/exampleenv"
 )
 
 // The run on the in-process server prints exactly this: each layer's
@@ -63,5 +66,14 @@ read 6: a new, empty memory cache over the same disk
 `, "\n")
 	if diff := cmp.Diff(strings.Split(want, "\n"), strings.Split(out.String(), "\n")); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+// A run leaves the server as it found it.
+func TestLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	diff, err := exampleenv.LeftBehind(ctx, func(config string) error { return run(ctx, io.Discard, config) })
+	if err != nil || len(diff) > 0 {
+		t.Errorf("run changed the server: %q, %v", diff, err)
 	}
 }

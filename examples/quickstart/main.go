@@ -6,7 +6,11 @@
 //     bucket, check the metadata equals the headers, update it to
 //     processed, read it back and check again.
 //
-// It prints each step and exits non-zero if any check fails.
+// It prints each step and exits non-zero if any check fails. It works under
+// a fresh prefix of the default bucket, and in a second bucket of a fresh
+// name that it creates (or under the same prefix of the bucket -bucket
+// names), and removes all of it at exit, saying what it touched on standard
+// error.
 //
 //	go run ./examples/quickstart                  # in-process S3 server
 //	go run ./examples/quickstart -config s3.yaml  # a real one
@@ -29,7 +33,7 @@ import (
 
 func main() {
 	config := exampleenv.ConfigFlag()
-	second := flag.String("bucket", "s3map-quickstart-second", "the second bucket of flow 2 (created if missing)")
+	second := flag.String("bucket", "", "an existing second bucket for flow 2 (default: a new one, removed at exit)")
 	flag.Parse()
 	if err := run(context.Background(), *config, *second); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart: FAILED:", err)
@@ -40,12 +44,13 @@ func main() {
 
 func step(format string, args ...any) { fmt.Printf("- "+format+"\n", args...) }
 
-func run(ctx context.Context, config, secondBucket string) error {
-	st, closeFn, err := exampleenv.Open(ctx, config)
+func run(ctx context.Context, config, secondBucket string) (err error) {
+	env, err := exampleenv.Start(ctx, config, "quickstart")
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	defer func() { err = errors.Join(err, env.Close()) }()
+	st := env.Storage
 	dir, err := os.MkdirTemp("", "s3map-quickstart")
 	if err != nil {
 		return err
@@ -59,7 +64,7 @@ func run(ctx context.Context, config, secondBucket string) error {
 	if err := os.WriteFile(local, data, 0o644); err != nil {
 		return err
 	}
-	name := storage.Name{Key: "quickstart/file.bin"} // default bucket
+	name := storage.Name{Key: env.Prefix + "file.bin"} // default bucket
 	if err := st.Write(ctx, local, name, nil); err != nil {
 		return err
 	}
@@ -96,15 +101,11 @@ func run(ctx context.Context, config, secondBucket string) error {
 	step("deleted; exists: %v", ok)
 
 	fmt.Println("flow 2: metadata in a second bucket")
-	if exists, err := st.BucketExists(ctx, secondBucket); err != nil {
+	if secondBucket, err = env.Bucket(ctx, secondBucket); err != nil {
 		return err
-	} else if !exists {
-		if err := st.CreateBucket(ctx, secondBucket); err != nil {
-			return err
-		}
-		step("created bucket %s", secondBucket)
 	}
-	meta := storage.Name{Bucket: secondBucket, Key: "quickstart/state.txt"}
+	step("second bucket: %s", secondBucket)
+	meta := storage.Name{Bucket: secondBucket, Key: env.Prefix + "state.txt"}
 	headers := storage.Headers{"x-amz-meta-state": "unprocessed"}
 	if err := st.Write(ctx, local, meta, headers); err != nil {
 		return err

@@ -1,6 +1,7 @@
 // Command subbuckets splits one bucket into prefix-scoped sub-buckets with
 // BucketMap.Sub, fills each, and lists each on its own: a Sub sees only its
-// own keys, and clearing one leaves the others.
+// own keys, and clearing one leaves the others. It works under a fresh
+// prefix per run and removes it at exit, saying so on standard error.
 //
 //	go run ./examples/subbuckets                  # in-process S3 server
 //	go run ./examples/subbuckets -config s3.yaml  # a real one
@@ -8,10 +9,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/s3map/s3map/bucketmap"
 	"github.com/s3map/s3map/internal/exampleenv"
@@ -27,17 +30,15 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, config string) error {
-	st, closeFn, err := exampleenv.Open(ctx, config)
+func run(ctx context.Context, out io.Writer, config string) (err error) {
+	env, err := exampleenv.Start(ctx, config, "subbuckets")
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	root, err := bucketmap.New(st, storage.Name{Key: "subbuckets/"}, nil)
+	defer func() { err = errors.Join(err, env.Close()) }()
+	st := env.Storage
+	root, err := bucketmap.New(st, storage.Name{Key: env.Prefix}, nil)
 	if err != nil {
-		return err
-	}
-	if err := root.Clear(ctx); err != nil {
 		return err
 	}
 	tenants := map[string]map[string][]byte{
@@ -55,7 +56,8 @@ func run(ctx context.Context, out io.Writer, config string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s (%d keys, prefix %s):\n", title, n, m.Prefix())
+		// The run's prefix is fresh each time: print the part below it.
+		fmt.Fprintf(out, "%s (%d keys, prefix ROOT/%s):\n", title, n, strings.TrimPrefix(m.Prefix(), root.Prefix()))
 		keys, errf := m.Keys(ctx)
 		for k := range keys {
 			fmt.Fprintf(out, "  %s\n", k)

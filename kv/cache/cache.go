@@ -36,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,13 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Tests set it to
 	// move time forward without waiting.
 	Now func() time.Time
+
+	// Logger receives what the cache decides on its own: revalidating an
+	// expired entry (Debug), dropping an entry because the store behind
+	// reports it corrupt (Warn) or missing (Debug), or because a write's
+	// outcome is unknown (Warn) or it conflicted or failed (Debug). Nil
+	// means silent.
+	Logger *slog.Logger
 }
 
 // Stats counts what a Cache did since it was made. See Cache.Stats.
@@ -162,6 +170,7 @@ type store struct {
 	ttl       time.Duration
 	now       func() time.Time
 	start     time.Time
+	log       logger
 
 	// Writes in flight, for keeping fills and writes from racing.
 	writeTracker
@@ -203,6 +212,7 @@ func newCache(back kv.Store[[]byte], opts *Options, executor func(func())) Cache
 		maxWeight: opts.MaxBytes,
 		ttl:       opts.TTL,
 		now:       opts.Now,
+		log:       logger{opts.Logger},
 	}
 	c.versioned, _ = back.(kv.Versioned[[]byte])
 	if c.maxWeight <= 0 {
@@ -301,8 +311,11 @@ func (c *store) drop(key string, seen *entry) {
 
 // dropAfterRead drops seen when err says the store behind holds no
 // usable value for key: missing, or failing verification.
-func (c *store) dropAfterRead(key string, seen *entry, err error) {
+func (c *store) dropAfterRead(ctx context.Context, key string, seen *entry, err error) {
 	if errors.Is(err, kv.ErrNotFound) || errors.Is(err, kv.ErrCorrupt) {
+		if seen != nil {
+			c.log.readFailed(ctx, "kv/cache", key, err)
+		}
 		c.drop(key, seen)
 	}
 }
@@ -369,7 +382,7 @@ func (c *store) read(ctx context.Context, key string) ([]byte, kv.Version, error
 		v, err = c.back.Get(ctx, key)
 	}
 	if err != nil {
-		c.dropAfterRead(key, e, err)
+		c.dropAfterRead(ctx, key, e, err)
 		return nil, "", err
 	}
 	c.fill(key, e, t, v, version)
@@ -381,9 +394,12 @@ func (c *store) read(ctx context.Context, key string) ([]byte, kv.Version, error
 func (c *store) revalidate(ctx context.Context, key string, e *entry, t fillTicket) ([]byte, kv.Version, error) {
 	c.revalidations.Add(1)
 	v, version, changed, err := c.versioned.GetIfChanged(ctx, key, e.version)
+	if err == nil {
+		c.log.log(ctx, slog.LevelDebug, "kv/cache: revalidated an expired entry", key, slog.Bool("changed", changed))
+	}
 	switch {
 	case err != nil:
-		c.dropAfterRead(key, e, err)
+		c.dropAfterRead(ctx, key, e, err)
 		return nil, "", err
 	case !changed:
 		// If a write replaced e meanwhile, this changes an entry nobody
@@ -412,9 +428,13 @@ func (c *store) Set(ctx context.Context, key string, v []byte) error {
 	if err != nil {
 		// No version to write on, or that write did not succeed: whatever
 		// it did, writing v unconditionally leaves v, as Set must.
+		if !errors.Is(err, errors.ErrUnsupported) {
+			c.log.log(ctx, slog.LevelDebug, "kv/cache: Set's write on the entry's version failed; writing unconditionally", key, slog.Any("error", err))
+		}
 		version = ""
 		err = c.back.Set(ctx, key, v)
 	}
+	c.log.writeFailed(ctx, "kv/cache", key, err)
 	c.afterWrite(key, t, err == nil, v, version)
 	return err
 }
@@ -507,7 +527,7 @@ func (c versionedStore) GetVersion(ctx context.Context, key string) ([]byte, kv.
 		c.misses.Add(1)
 		v, version, err := c.versioned.GetVersion(ctx, key)
 		if err != nil {
-			c.dropAfterRead(key, e, err)
+			c.dropAfterRead(ctx, key, e, err)
 			return nil, "", err
 		}
 		c.fill(key, e, t, v, version)
@@ -535,7 +555,7 @@ func (c versionedStore) GetIfChanged(ctx context.Context, key string, known kv.V
 	t := c.fillStart()
 	v, version, changed, err := c.versioned.GetIfChanged(ctx, key, known)
 	if err != nil {
-		c.dropAfterRead(key, seen, err)
+		c.dropAfterRead(ctx, key, seen, err)
 		return nil, "", false, err
 	}
 	if changed {
@@ -551,6 +571,7 @@ func (c versionedStore) SetIfAbsent(ctx context.Context, key string, v []byte) (
 	t := c.writeStart()
 	defer c.writeEnd()
 	version, err := c.versioned.SetIfAbsent(ctx, key, v)
+	c.log.writeFailed(ctx, "kv/cache", key, err)
 	c.afterWrite(key, t, err == nil, v, version)
 	return version, err
 }
@@ -562,6 +583,7 @@ func (c versionedStore) CompareAndSwap(ctx context.Context, key string, old kv.V
 	t := c.writeStart()
 	defer c.writeEnd()
 	version, err := c.versioned.CompareAndSwap(ctx, key, old, v)
+	c.log.writeFailed(ctx, "kv/cache", key, err)
 	c.afterWrite(key, t, err == nil, v, version)
 	return version, err
 }
@@ -572,6 +594,7 @@ func (c versionedStore) CompareAndDelete(ctx context.Context, key string, old kv
 	t := c.writeStart()
 	defer c.writeEnd()
 	err := c.versioned.CompareAndDelete(ctx, key, old)
+	c.log.writeFailed(ctx, "kv/cache", key, err)
 	c.afterWrite(key, t, false, nil, "")
 	return err
 }

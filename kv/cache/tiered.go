@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"hash/maphash"
 	"iter"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -20,6 +21,14 @@ type TieredOptions struct {
 	// keeps; larger values are read from and written to the far store
 	// only. Zero or less means no limit.
 	MaxNearValueSize int
+	// Logger receives what the store decides on its own: dropping a near
+	// copy that failed verification or did not decode (Warn), or whose key
+	// far reports corrupt (Warn) or missing (Debug), or after a write of
+	// far whose outcome is unknown (Warn) or that conflicted or failed
+	// (Debug); revalidating a near copy with far (Debug); a near store
+	// that failed (Debug, or Warn when the key must be distrusted). Nil
+	// means silent.
+	Logger *slog.Logger
 }
 
 // TieredStats counts what a Tiered store did since it was made. See
@@ -148,6 +157,7 @@ func NewTiered(near, far kv.Store[[]byte], opts *TieredOptions) Tiered {
 		far:          far,
 		maxNearValue: opts.MaxNearValueSize,
 		seed:         maphash.MakeSeed(),
+		log:          logger{opts.Logger},
 	}
 	t.versioned, _ = far.(kv.Versioned[[]byte])
 	return kv.KeepVersioned[Tiered](far, t, tieredVersioned{t})
@@ -165,6 +175,7 @@ type tiered struct {
 	maxNearValue int
 	seed         maphash.Seed
 	stripes      [tieredStripeCount]tieredStripe
+	log          logger
 
 	nearHits, farReads, revalidations, bytesSaved, nearFailures atomic.Uint64
 }
@@ -296,15 +307,18 @@ func (t *tiered) nearLoad(ctx context.Context, s *tieredStripe, key string) (ver
 		return "", nil, false, nil
 	case errors.Is(err, kv.ErrCorrupt):
 		t.nearFailures.Add(1)
+		t.log.log(ctx, slog.LevelWarn, "kv/cache: tiered: dropped a near copy that failed verification", key, slog.Any("error", err))
 		t.nearDrop(ctx, key) // never kept: it failed verification
 		return "", nil, false, nil
 	default:
 		t.nearFailures.Add(1)
+		t.log.log(ctx, slog.LevelDebug, "kv/cache: tiered: the near store failed; reading far", key, slog.Any("error", err))
 		return "", nil, false, nil
 	}
 	version, value, err = decodeTiered(data)
 	if err != nil {
 		t.nearFailures.Add(1)
+		t.log.log(ctx, slog.LevelWarn, "kv/cache: tiered: dropped a near copy that did not decode", key, slog.Any("error", err))
 		t.nearDrop(ctx, key)
 		return "", nil, false, nil
 	}
@@ -357,6 +371,7 @@ func (t *tiered) nearAfterWrite(ctx context.Context, s *tieredStripe, tk writeTi
 	}
 	if err := t.near.Delete(ctx, key); err != nil {
 		t.nearFailures.Add(1)
+		t.log.log(ctx, slog.LevelWarn, "kv/cache: tiered: the near store failed to drop an entry after a write; its copy is distrusted", key, slog.Any("error", err))
 		s.setTrusted(key, false)
 		return
 	}
@@ -388,9 +403,11 @@ func (t *tiered) read(ctx context.Context, key string) ([]byte, kv.Version, erro
 	if hit && version != "" {
 		t.revalidations.Add(1)
 		v, newVersion, changed, err := t.versioned.GetIfChanged(ctx, key, version)
+		t.logRevalidated(ctx, key, changed, err)
 		switch {
 		case err != nil:
 			if farHasNoValue(err) {
+				t.log.readFailed(ctx, "kv/cache: tiered", key, err)
 				t.nearDrop(ctx, key)
 			}
 			return nil, "", err
@@ -412,6 +429,7 @@ func (t *tiered) read(ctx context.Context, key string) ([]byte, kv.Version, erro
 	}
 	if err != nil {
 		if hit && farHasNoValue(err) {
+			t.log.readFailed(ctx, "kv/cache: tiered", key, err)
 			t.nearDrop(ctx, key)
 		}
 		return nil, "", err
@@ -576,9 +594,11 @@ func (t tieredVersioned) GetIfChanged(ctx context.Context, key string, known kv.
 	}
 	t.revalidations.Add(1)
 	v, newVersion, changed, err := t.versioned.GetIfChanged(ctx, key, ask)
+	t.logRevalidated(ctx, key, changed, err)
 	switch {
 	case err != nil:
 		if hit && farHasNoValue(err) {
+			t.log.readFailed(ctx, "kv/cache: tiered", key, err)
 			t.nearDrop(ctx, key)
 		}
 		return nil, "", false, err
@@ -643,5 +663,14 @@ func (t tieredVersioned) CompareAndDelete(ctx context.Context, key string, old k
 // returned err: on success it keeps v with the version far returned; a
 // conflict, an unknown outcome or any other failure drops the entry.
 func (t tieredVersioned) afterVersionedWrite(ctx context.Context, s *tieredStripe, tk writeTicket, key string, err error, keep bool, version kv.Version, v []byte) {
+	t.log.writeFailed(ctx, "kv/cache: tiered", key, err)
 	t.nearAfterWrite(ctx, s, tk, key, err == nil && keep && version != "", version, v)
+}
+
+// logRevalidated logs a revalidation of a near copy with far that got an
+// answer.
+func (t *tiered) logRevalidated(ctx context.Context, key string, changed bool, err error) {
+	if err == nil {
+		t.log.log(ctx, slog.LevelDebug, "kv/cache: tiered: revalidated a near copy", key, slog.Bool("changed", changed))
+	}
 }

@@ -305,12 +305,12 @@ func concurrencyTests(t *testing.T, s *suite) {
 					prev := ""
 					for key := range seq {
 						if key <= prev {
-							return fmt.Errorf("Keys during writes: %q after %q", key, prev)
+							return fmt.Errorf("listing during writes: %q after %q", key, prev)
 						}
 						prev = key
 					}
 					if err := errf(); err != nil {
-						return fmt.Errorf("Keys during writes: %w", err)
+						return fmt.Errorf("listing during writes: %w", err)
 					}
 				}
 				return nil
