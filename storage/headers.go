@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -270,36 +269,10 @@ func headersFromMetadata(md Metadata) Headers {
 	return h
 }
 
-// The accessors below give the SDK's typed fields for the standard
-// headers; nil or "" when absent. They serve Put until it goes through
-// putObjectInput and createMultipartUploadInput (headers_sdk.go), the one
-// mapping every other request uses.
-
-func (a attrs) str(name string) *string {
-	if v, ok := a.system[name]; ok {
-		return &v
-	}
-	return nil
-}
-
-func (a attrs) expires() *time.Time {
-	v, ok := a.system[hExpires]
-	if !ok {
-		return nil
-	}
-	t, _ := http.ParseTime(v) // checked in parseHeaders
-	return &t
-}
-
-func (a attrs) storageClass() types.StorageClass {
-	return types.StorageClass(a.system[hStorageClass])
-}
-
+// sse is the server-side encryption the write asks for ("" for none).
 func (a attrs) sse() types.ServerSideEncryption {
 	return types.ServerSideEncryption(a.system[hSSE])
 }
-
-func (a attrs) acl() types.ObjectCannedACL { return types.ObjectCannedACL(a.system[hACL]) }
 
 // metaOrNil returns the SDK metadata map, nil when empty.
 func (a attrs) metaOrNil() map[string]string {
