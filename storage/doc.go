@@ -140,19 +140,22 @@
 // Conditional writes (IfMatch, IfNoneMatch) happen exactly once. They are
 // never retried blindly: after a failure that may hide a stored write (no
 // reply, a timeout, a 5xx, or a 412, 409 or 404 after one), a HEAD decides.
-// The stored object recognised as ours (its ETag is the MD5 of what was
-// sent, or for parts the MD5 of their MD5s with "-N"; or its CRC32C and
-// size are ours) is success; the state the condition asked for (the old
-// ETag, or no object) means the request did not land, and it is sent
+// Each conditional write stores a random token of its own in reserved
+// metadata (x-amz-meta-s3map-write, refused in Headers and never shown in
+// Metadata; other clients see it): the stored object carrying our token is
+// ours, and success. Without room for the token (user metadata within 37
+// bytes of [MaxMetadataSize]), the bytes decide instead: the ETag as the
+// MD5 of what was sent (for parts, the MD5 of their MD5s with "-N"), or the
+// CRC32C and size; then another writer storing the very same bytes in that
+// moment would be taken for ours. The state the condition asked for (the
+// old ETag, or no object) means the request did not land, and it is sent
 // again within the client's attempt budget; a body that never went out
 // whole cannot have been stored, so another object there is a real
 // conflict ([ErrPreconditionFailed]); anything else is [ErrOutcomeUnknown]
 // (ours may have landed and been replaced), never [ErrPreconditionFailed].
-// Under SSE-KMS the ETag is not an MD5, so only a kept CRC32C recognises a
-// write. Another writer storing the very same bytes in that moment is taken
-// for ours, and a request the server applies only after the check (held
-// inside the server past its lost reply) is not seen: those are the
-// residues. [Storage.DeleteIf] follows the same rule; the object gone after
+// A request the server applies only after the check (held inside the
+// server past its lost reply) is not seen: that is the residue.
+// [Storage.DeleteIf] follows the same rule; the object gone after
 // an ambiguous attempt counts as deleted.
 //
 // Up to 5 GiB a conditional write goes as one PutObject, so the condition

@@ -58,9 +58,34 @@ var systemHeaders = []string{hContentType, hCacheControl, hContentDisposition, h
 
 // attrs are parsed, checked headers, ready to go into an SDK input.
 type attrs struct {
-	meta    map[string]string // user metadata, names without prefix, values encoded
-	hasMeta bool              // the headers held at least one x-amz-meta-*
-	system  map[string]string // standard headers, lower-case names
+	meta     map[string]string // user metadata, names without prefix, values encoded
+	hasMeta  bool              // the headers held at least one x-amz-meta-*
+	metaSize int               // bytes of user metadata, as MaxMetadataSize counts them
+	system   map[string]string // standard headers, lower-case names
+}
+
+// writeTokenKey names the user metadata (x-amz-meta-s3map-write) in which
+// a conditional write stores a token of its own, so that after a lost
+// reply it can tell its object from another writer's with the same bytes
+// (see exactlyOnce). The name is reserved: Headers may not hold it, and
+// Metadata never shows it.
+const writeTokenKey = "s3map-write"
+
+// withWriteToken returns a copy of a whose metadata also holds the write
+// token; false when the token would take the metadata over
+// MaxMetadataSize.
+func (a attrs) withWriteToken(token string) (attrs, bool) {
+	if a.metaSize+len(writeTokenKey)+len(token) > MaxMetadataSize {
+		return a, false
+	}
+	meta := maps.Clone(a.meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[writeTokenKey] = token
+	a.meta = meta
+	a.metaSize += len(writeTokenKey) + len(token)
+	return a, true
 }
 
 // parseHeaders checks headers and splits them into user metadata and
@@ -76,6 +101,9 @@ func parseHeaders(h Headers) (attrs, error) {
 		if metaKey, ok := strings.CutPrefix(lower, MetaPrefix); ok {
 			if metaKey == "" || !isToken(metaKey) {
 				return attrs{}, fmt.Errorf("%w: metadata name %q is not a valid header name", ErrInvalidHeader, name)
+			}
+			if metaKey == writeTokenKey {
+				return attrs{}, fmt.Errorf("%w: metadata name %q is reserved for s3map's conditional writes", ErrInvalidHeader, lower)
 			}
 			if _, dup := a.meta[metaKey]; dup {
 				return attrs{}, fmt.Errorf("%w: metadata %q given twice (names are case-insensitive)", ErrInvalidHeader, lower)
@@ -103,6 +131,7 @@ func parseHeaders(h Headers) (attrs, error) {
 	if size > MaxMetadataSize {
 		return attrs{}, fmt.Errorf("%w: %d bytes of user metadata, S3 stores at most %d", ErrMetadataTooLarge, size, MaxMetadataSize)
 	}
+	a.metaSize = size
 	return a, nil
 }
 
@@ -255,6 +284,9 @@ func isToken(s string) bool {
 func metadataFromSDK(m map[string]string) Metadata {
 	md := make(Metadata, len(m))
 	for k, v := range m {
+		if strings.EqualFold(k, writeTokenKey) {
+			continue // s3map's own (see writeTokenKey)
+		}
 		md[MetaPrefix+strings.ToLower(k)] = decodeValue(v)
 	}
 	return md

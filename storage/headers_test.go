@@ -93,9 +93,44 @@ func TestParseHeadersAccepted(t *testing.T) {
 			t.Errorf("%s: parseHeaders: %v", tt.name, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got, allowAttrs); diff != "" {
+		if diff := cmp.Diff(tt.want, got, allowAttrs, cmpopts.IgnoreFields(attrs{}, "metaSize")); diff != "" {
 			t.Errorf("%s: parseHeaders (-want +got):\n%s", tt.name, diff)
 		}
+		size := 0
+		for k, v := range got.meta {
+			size += len(k) + len(v)
+		}
+		if got.metaSize != size {
+			t.Errorf("%s: metaSize %d; the metadata holds %d bytes", tt.name, got.metaSize, size)
+		}
+	}
+}
+
+// The write token's metadata name is s3map's: refused in Headers, hidden
+// from Metadata, and added only while the metadata stays within
+// MaxMetadataSize.
+func TestWriteTokenReserved(t *testing.T) {
+	if _, err := parseHeaders(Headers{"X-Amz-Meta-S3map-Write": "x"}); !errors.Is(err, ErrInvalidHeader) {
+		t.Errorf("parseHeaders with the reserved name: %v; want ErrInvalidHeader", err)
+	}
+	md := metadataFromSDK(map[string]string{"s3map-write": "tok", "state": "done"})
+	if diff := cmp.Diff(Metadata{"x-amz-meta-state": "done"}, md); diff != "" {
+		t.Errorf("metadataFromSDK shows the token (-want +got):\n%s", diff)
+	}
+	a, _ := parseHeaders(Headers{"x-amz-meta-state": "done"})
+	ta, ok := a.withWriteToken("tok")
+	if !ok || ta.meta[writeTokenKey] != "tok" || ta.meta["state"] != "done" {
+		t.Errorf("withWriteToken: %v, %v", ta.meta, ok)
+	}
+	if _, had := a.meta[writeTokenKey]; had {
+		t.Error("withWriteToken changed the attrs it was called on")
+	}
+	full, err := parseHeaders(Headers{"x-amz-meta-big": strings.Repeat("v", MaxMetadataSize-len("big"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := full.withWriteToken("tok"); ok {
+		t.Error("withWriteToken took the metadata over MaxMetadataSize")
 	}
 }
 

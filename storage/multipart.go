@@ -473,7 +473,7 @@ func (u *upload) complete(ctx context.Context, cl *cleaner, id string, parts []p
 			return err
 		},
 		func(ctx context.Context, lastErr error) (verdict, string, error) {
-			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, true, func(etag, c string) bool {
+			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, size, true, u.token, func(etag, c string) bool {
 				if (haveMD5 && etag == wantETag) || (useSums && c == crcB64(crc)) {
 					return true
 				}

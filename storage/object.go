@@ -178,17 +178,16 @@ type PutOptions struct {
 // servers ignore (moto 5.2.1 ignores If-Match there). Conditional requests
 // are never retried blindly by the SDK: after a failure that may hide a
 // stored write (no reply, a timeout, a 5xx, or a 412, 409 or 404 after
-// one), Put looks at the stored object. Its ETag equal to the MD5 of what
-// was sent (for parts, the MD5 of the parts' MD5s, "-N"), or its CRC32C
-// and size equal to ours, means the write is ours: success. The stored
-// state the condition asked for (the old ETag for IfMatch, no object for
-// IfNoneMatch) means it did not land: it is sent again within the
+// one), Put looks at the stored object. Each conditional write stores a
+// token of its own in reserved metadata (x-amz-meta-s3map-write, hidden
+// from Metadata): the stored object carrying it is ours, so success,
+// whatever another writer stored; without room for it in the metadata, the
+// ETag as the MD5 of what was sent, or the CRC32C and size, decide. The
+// stored state the condition asked for (the old ETag for IfMatch, no object
+// for IfNoneMatch) means it did not land: it is sent again within the
 // client's attempt budget. Anything else (ours may have landed and been
 // replaced) is an error that errors.Is ErrOutcomeUnknown, never
-// ErrPreconditionFailed. With SSE-KMS the ETag is not an MD5, so only the
-// CRC32C can recognise the write (on servers that keep it); elsewhere such
-// a write may end in ErrOutcomeUnknown. Another writer storing the very
-// same bytes in that window is taken for ours.
+// ErrPreconditionFailed.
 //
 // No multipart upload outlives Put: a failure or cancellation aborts it,
 // and a reply of CreateMultipartUpload that was lost is followed by a look

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/md5"
+	cryptorand "crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -90,6 +91,9 @@ type upload struct {
 	kms bool
 	// prog counts the bytes stored (progress.go); nil for none.
 	prog *progress
+	// token is the write token a conditional write stores in its
+	// metadata (writeTokenKey), "" when it has none.
+	token string
 }
 
 // put is the one upload path: Put, Write, SetFrom and Writer call it.
@@ -135,6 +139,15 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 		kms:  strings.HasPrefix(string(a.sse()), "aws:kms"),
 		prog: newProgress(ctx, op, dst, cmp.Or(opts.Size, -1), Bytes)}
 	defer u.prog.end()
+	if u.cond.conditional() {
+		// A token of the write's own lets the check after a lost reply
+		// tell our object from another writer's with the same bytes.
+		// Without room for it in the metadata, the bytes must do.
+		token := cryptorand.Text()
+		if ta, ok := u.a.withWriteToken(token); ok {
+			u.a, u.token = ta, token
+		}
+	}
 
 	// A reader that can seek is read in place, part by part, through
 	// io.SectionReader: nothing is copied, and a part can be sent again.
@@ -507,7 +520,7 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 			if hr != nil {
 				want, whole = hr.sums(), hr.left == 0
 			}
-			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, b.size, whole, func(etag, crc string) bool {
+			v, stored, err := u.s.checkStored(ctx, u.dst, u.cond, b.size, whole, u.token, func(etag, crc string) bool {
 				return (!u.kms && want.hasMD5 && etag == want.etag()) || crc == want.crcB64()
 			})
 			if v == verdictOurs {
@@ -526,10 +539,17 @@ func (u *upload) single(ctx context.Context, b *body) (Info, error) {
 // fail classifies a failed write: a reader whose length differs from Size
 // is bad input.
 func (u *upload) fail(ctx context.Context, err error) error {
-	if errors.Is(err, errBodyLength) && !errors.Is(err, ErrOutcomeUnknown) {
-		return inputError(u.op, u.dst, ErrInvalidHeader, "%v", errBodyLength)
+	if !errors.Is(err, errBodyLength) {
+		return opError(ctx, u.op, u.dst, err)
 	}
-	return opError(ctx, u.op, u.dst, err)
+	e := inputError(u.op, u.dst, ErrInvalidHeader, "%v", errBodyLength).(*Error)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// A server may keep the part of a body it received (versitygw
+		// 1.8.0 does): the write is bad input and of unknown outcome.
+		e.Err = fmt.Errorf("%w; %w: the server may have stored the part it received", e.Err, ErrOutcomeUnknown)
+		e.kinds = append(e.kinds, ErrOutcomeUnknown)
+	}
+	return e
 }
 
 var errNotResendable = errors.New("the body cannot be sent again (its reader cannot seek)")
@@ -736,7 +756,7 @@ func slicesDelete(ks []error, k error) []error {
 // real conflict. (Servers answer a failed condition before reading the
 // body and close the connection; Go's HTTP client then reports the broken
 // write, not the 412.) It returns the stored ETag.
-func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size int64, sentWhole bool, isOurs func(etag, crc string) bool) (verdict, string, error) {
+func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size int64, sentWhole bool, token string, isOurs func(etag, crc string) bool) (verdict, string, error) {
 	other := verdictUnknown
 	if !sentWhole {
 		other = verdictConflict
@@ -754,11 +774,37 @@ func (s *Storage) checkStored(ctx context.Context, n Name, cond writeCond, size 
 		return verdictUnknown, "", err
 	}
 	etag := aws.ToString(out.ETag)
-	if sentWhole && aws.ToInt64(out.ContentLength) == size && isOurs(etag, aws.ToString(out.ChecksumCRC32C)) {
+	sizeOK := aws.ToInt64(out.ContentLength) == size
+	if token != "" {
+		// The write's own token decides, whatever the bytes: another
+		// writer's object with the same content is not ours.
+		if metaValue(out.Metadata, writeTokenKey) == token {
+			if !sizeOK {
+				// Ours, but not whole: a server that stored a body
+				// cut short. Never a success.
+				return verdictUnknown, etag, nil
+			}
+			return verdictOurs, etag, nil
+		}
+	} else if sentWhole && sizeOK && isOurs(etag, aws.ToString(out.ChecksumCRC32C)) {
 		return verdictOurs, etag, nil
 	}
 	if !cond.conditional() || (cond.ifMatch != "" && etag == cond.ifMatch) {
 		return verdictNotApplied, etag, nil
 	}
 	return other, etag, nil
+}
+
+// metaValue returns the user metadata value named key (without
+// "x-amz-meta-"), whatever the case the SDK gave the name in.
+func metaValue(m map[string]string, key string) string {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
 }

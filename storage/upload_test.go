@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -729,6 +730,55 @@ func TestUploadsAndAbortUpload(t *testing.T) {
 		}
 		if err := tg.Storage.AbortUpload(ctx, storage.Upload{Name: storage.Name{Key: "tmp/b"}}); !errors.Is(err, storage.ErrInvalidHeader) {
 			t.Errorf("AbortUpload without an ID: %v; want ErrInvalidHeader", err)
+		}
+	})
+}
+
+// A conditional write lost before the server saw it, while another writer
+// stores the very same bytes under the same condition, is not taken for
+// ours: the stored object carries the other writer's write token, so the
+// outcome is unknown, never success. Without the token two updates of a
+// counter from 5 to 6 could both report success, one increment lost.
+func TestLostWriteIsNotTakenForAnotherWritersSameBytes(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		n := storage.Name{Key: "counter"}
+		old, err := tg.Storage.Put(ctx, n, strings.NewReader("5"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Our PutObject never reaches the server; the HEAD that checks
+		// afterwards is held back while the other writer writes.
+		inj := s3test.NewInjector(&s3test.FaultOptions{Delay: 2 * time.Second})
+		ours := tg.WithFaults(t, inj).Storage
+		inj.Script("PutObject", s3test.ResetBefore)
+		inj.Script("HeadObject", s3test.Delay)
+		other := make(chan error, 1)
+		go func() {
+			deadline := time.Now().Add(30 * time.Second)
+			for !slices.ContainsFunc(inj.Faults(), func(f s3test.Fault) bool { return f.Kind == s3test.ResetBefore }) {
+				if time.Now().After(deadline) {
+					other <- errors.New("our PutObject was never sent")
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			_, err := tg.Storage.Put(ctx, n, strings.NewReader("6"), &storage.PutOptions{IfMatch: old.ETag})
+			other <- err
+		}()
+		_, err = ours.Put(ctx, n, strings.NewReader("6"), &storage.PutOptions{IfMatch: old.ETag})
+		if oerr := <-other; oerr != nil {
+			t.Fatalf("the other writer: %v", oerr)
+		}
+		if err == nil {
+			t.Fatal("a conditional write that never reached the server reported success, because another writer stored the same bytes")
+		}
+		if !errors.Is(err, storage.ErrOutcomeUnknown) && !errors.Is(err, storage.ErrPreconditionFailed) {
+			t.Errorf("lost write beside the same bytes: %v; want ErrOutcomeUnknown or ErrPreconditionFailed", err)
+		}
+		// The token is s3map's: Stat shows none of it.
+		if info, err := tg.Storage.Stat(ctx, n); err != nil || len(info.Metadata) != 0 {
+			t.Errorf("Stat after a conditional write: %v, metadata %v; want none shown", err, info.Metadata)
 		}
 	})
 }
