@@ -561,7 +561,7 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 }
 
 // copyAt copies exactly n bytes from r into f at off, and into w when it
-// is not nil. It stops when ctx is done. A slow digest (MD5, SHA) is fed
+// is not nil. It stops when ctx is done. A slow digest (verifier.slow) is fed
 // in a goroutine of its own, so that hashing overlaps the network and the
 // file instead of adding to them.
 func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.Writer, buf []byte) error {

@@ -214,10 +214,12 @@ func (v *verifier) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// slow reports whether the digest is one of the slow ones (MD5, SHA),
-// worth computing beside the copy rather than in it.
+// slow reports whether the digest is slower than a loopback stream
+// (MD5 ~0.8 GB/s, SHA, CRC64NVME ~1.9 GB/s on one core, against ~1 GB/s
+// of body), so that copyAt hashes it in a goroutine of its own. CRC32C and
+// CRC32 use the CPU's instructions and keep up in line.
 func (v *verifier) slow() bool {
-	return v.exp.alg == "MD5" || v.exp.alg == "SHA1" || v.exp.alg == "SHA256"
+	return v.exp.alg == "MD5" || v.exp.alg == "SHA1" || v.exp.alg == "SHA256" || v.exp.alg == "CRC64NVME"
 }
 
 // check returns nil if the bytes seen match, else an error describing the

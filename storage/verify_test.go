@@ -128,3 +128,14 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 }
+
+// Digests slower than a loopback stream are hashed beside the copy, not in
+// it: MD5 and SHA, and CRC64NVME (versitygw gives one to every object
+// written without a checksum); the CRCs with CPU instructions stay in line.
+func TestSlowDigestsArePipelined(t *testing.T) {
+	for alg, want := range map[string]bool{"MD5": true, "SHA1": true, "SHA256": true, "CRC64NVME": true, "CRC32C": false, "CRC32": false, "": false} {
+		if got := newVerifier(expectation{alg: alg}).slow(); got != want {
+			t.Errorf("slow(%q) = %v, want %v", alg, got, want)
+		}
+	}
+}
