@@ -228,7 +228,7 @@ func (a *app) cat(ctx context.Context, n storage.Name) error {
 		return err
 	}
 	defer r.Close()
-	p := a.startProgress(path.Base(n.Key), r.Length, true)
+	p := a.startProgress(path.Base(n.Key), r.Length)
 	_, err = io.Copy(p.writer(a.stdout), r)
 	p.finish()
 	return err
@@ -245,7 +245,7 @@ func (a *app) getFile(ctx context.Context, n storage.Name, file string, js bool)
 	var p *progress
 	if a.wantProgress(-1) {
 		if info, err := st.Stat(ctx, n); err == nil {
-			p = a.startProgress(path.Base(n.Key), info.Size, true)
+			p = a.startProgress(path.Base(n.Key), info.Size)
 		}
 	}
 	md, err := st.Read(p.track(ctx), n, file)
@@ -355,7 +355,7 @@ upload leaves nothing behind.`,
 				if size > 0 {
 					opts.Size = size
 				}
-				p := a.startProgress(path.Base(n.Key), size, true)
+				p := a.startProgress(path.Base(n.Key), size)
 				info, err := st.Put(ctx, n, p.reader(br), opts)
 				p.finish()
 				if err != nil {
@@ -691,7 +691,7 @@ for cp, unless --meta, --header or --content-type give new ones.`
 			var p *progress
 			if a.wantProgress(-1) {
 				if info, err := st.Stat(ctx, src); err == nil {
-					p = a.startProgress(path.Base(src.Key), info.Size, true)
+					p = a.startProgress(path.Base(src.Key), info.Size)
 				}
 			}
 			err = st.Copy(p.track(ctx), src, dst, h)

@@ -24,16 +24,15 @@ const redrawEvery = 200 * time.Millisecond
 // reports through the context (track: a download to a file, a copy). A
 // nil *progress draws nothing, so callers need not check.
 type progress struct {
-	w        io.Writer
-	label    string
-	total    int64 // -1: unknown
-	counting bool
-	width    int
-	start    time.Time
-	done     atomic.Int64
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	mu       sync.Mutex // one draw at a time
+	w     io.Writer
+	label string
+	total int64 // -1: unknown
+	width int
+	start time.Time
+	done  atomic.Int64
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex // one draw at a time
 }
 
 // wantProgress reports whether a transfer of size bytes (-1: unknown)
@@ -44,7 +43,7 @@ func (a *app) wantProgress(size int64) bool {
 }
 
 // startProgress starts a bar, or returns nil when none is wanted.
-func (a *app) startProgress(label string, total int64, counting bool) *progress {
+func (a *app) startProgress(label string, total int64) *progress {
 	if !a.wantProgress(total) {
 		return nil
 	}
@@ -57,7 +56,7 @@ func (a *app) startProgress(label string, total int64, counting bool) *progress 
 			}
 		}
 	}
-	p := &progress{w: a.stderr, label: label, total: total, counting: counting, width: width,
+	p := &progress{w: a.stderr, label: label, total: total, width: width,
 		start: time.Now(), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
@@ -79,7 +78,7 @@ func (a *app) startProgress(label string, total int64, counting bool) *progress 
 func (p *progress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := render(p.label, p.done.Load(), p.total, p.counting, time.Since(p.start), p.width)
+	line := render(p.label, p.done.Load(), p.total, time.Since(p.start), p.width)
 	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 }
 
@@ -143,7 +142,7 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 // render makes one line of a progress bar, at most width-1 columns:
 //
 //	label  [=========>          ]  45%  12.3 MiB / 27.0 MiB  5.1 MiB/s
-func render(label string, done, total int64, counting bool, elapsed time.Duration, width int) string {
+func render(label string, done, total int64, elapsed time.Duration, width int) string {
 	var right string
 	var rate int64
 	if s := elapsed.Seconds(); s > 0 {
@@ -151,14 +150,12 @@ func render(label string, done, total int64, counting bool, elapsed time.Duratio
 	}
 	bar := false
 	switch {
-	case counting && total > 0:
+	case total > 0:
 		pct := min(done*100/total, 100)
 		right = fmt.Sprintf("  %3d%%  %s / %s  %s/s", pct, humanBytes(done), humanBytes(total), humanBytes(rate))
 		bar = true
-	case counting:
-		right = fmt.Sprintf("  %s  %s/s", humanBytes(done), humanBytes(rate))
 	default:
-		right = fmt.Sprintf("  %s  %s", humanBytes(max(total, 0)), elapsed.Round(time.Second))
+		right = fmt.Sprintf("  %s  %s/s", humanBytes(done), humanBytes(rate))
 	}
 	room := width - 1 - len(right)
 	barWidth := 0
