@@ -259,3 +259,83 @@ func TestDeleteManyListsWhileDeleting(t *testing.T) {
 		}
 	})
 }
+
+// DeleteMany keeps more than one DeleteObjects out, and the listing fed in
+// runs ahead of them: every DeleteObjects is held until the third and
+// last ListObjectsV2 of 2001 keys has gone out, which never happens when
+// the listing waits for a batch's delete (one request in flight: the
+// listing of page 3 waits for the delete of page 1).
+func TestDeleteManyKeepsSeveralBatchesOut(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		const n = 2001 // three pages, three batches
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for i := range n {
+			g.Go(func() error {
+				_, err := tg.Storage.Put(gctx, storage.Name{Key: fmt.Sprintf("d/%04d", i)}, nil, nil)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu              sync.Mutex
+			lists, inFlight int
+			most            int
+			lastList        = make(chan struct{})
+			heldTooLong     atomic.Bool
+		)
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				switch s3test.Operation(r) {
+				case "ListObjectsV2":
+					mu.Lock()
+					if lists++; lists == 3 {
+						close(lastList)
+					}
+					mu.Unlock()
+				case "DeleteObjects":
+					mu.Lock()
+					inFlight++
+					most = max(most, inFlight)
+					mu.Unlock()
+					select {
+					case <-lastList:
+					case <-time.After(10 * time.Second): // a guard against waiting forever, not a measurement
+						heldTooLong.Store(true)
+					}
+					resp, err := next.RoundTrip(r)
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+					return resp, err
+				}
+				return next.RoundTrip(r)
+			})
+		}, nil)
+		keys, errf := st.List(ctx, "", "d/", nil)
+		err := st.DeleteMany(ctx, "", func(yield func(string) bool) {
+			for info := range keys {
+				if !yield(info.Name.Key) {
+					return
+				}
+			}
+		})
+		if err != nil || errf() != nil {
+			t.Fatalf("DeleteMany: %v; List: %v", err, errf())
+		}
+		if heldTooLong.Load() || most < 2 {
+			t.Errorf("the listing did not run ahead of the deletes: at most %d DeleteObjects out at once, %d listings", most, lists)
+		}
+		left := 0
+		rest, errf := tg.Storage.List(ctx, "", "d/", nil)
+		for range rest {
+			left++
+		}
+		if errf() != nil || left != 0 {
+			t.Errorf("%d keys left (%v)", left, errf())
+		}
+	})
+}
