@@ -57,6 +57,9 @@ var listReplies = []string{
 	`<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></ListBucketResult>`,
 	`<ListBucketResult><Contents><Key>a</Key>`,
 	`<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>`,
+	// A byte changed on the way: an error, not a shorter listing.
+	`<ListBucketResult><Contents><Key>a</Key></Contents>xContents><Key>b</Key></Contents><Contents><Key>c</Key></Contents></ListBucketResult>`,
+	`<ListBucketResult><Contents><Key>a</Key></Contents><Contents><Key>b</Key></Contants></ListBucketResult>`,
 }
 
 // decodeList decodes body as a ListObjectsV2 reply of status code with the

@@ -284,7 +284,8 @@ func (p *xmlParser) object(size *int64, modified *time.Time, strs []string) (typ
 // nameIs reports whether the element name (its namespace prefix dropped)
 // is want, without case, as the SDK's decoder compares.
 func nameIs(name []byte, want string) bool {
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
+	// encoding/xml's local name: after the one ':' between two parts.
+	if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 && bytes.IndexByte(name[i+1:], ':') < 0 {
 		name = name[i+1:]
 	}
 	if len(name) != len(want) {
@@ -359,6 +360,8 @@ type xmlParser struct {
 	// empty says the last start tag read closed itself (<a/>): the
 	// element is over, with no text and no children.
 	empty bool
+	// stack holds the names of the elements open, innermost last.
+	stack [][]byte
 }
 
 var errXMLEnd = errors.New("XML syntax error: unexpected end of document")
@@ -435,6 +438,9 @@ func directiveEnd(b []byte) int {
 func (p *xmlParser) open() ([]byte, error) {
 	name, empty, err := p.openTag()
 	p.empty = empty
+	if err == nil && !empty {
+		p.stack = append(p.stack, name)
+	}
 	return name, err
 }
 
@@ -477,7 +483,9 @@ func (p *xmlParser) openTag() (name []byte, empty bool, err error) {
 	}
 }
 
-// close reads an end tag at p.i.
+// close reads an end tag at p.i, which must close the element open
+// innermost: a reply damaged on the way is an error, not a shorter
+// listing.
 func (p *xmlParser) close() error {
 	if !bytes.HasPrefix(p.b[p.i:], []byte("</")) {
 		return p.errorf("expected an end tag")
@@ -486,6 +494,11 @@ func (p *xmlParser) close() error {
 	if k < 0 {
 		return errXMLEnd
 	}
+	name := bytes.TrimRight(p.b[p.i+2:p.i+k], " \t\r\n")
+	if len(p.stack) == 0 || !bytes.Equal(name, p.stack[len(p.stack)-1]) {
+		return p.errorf("unexpected end tag </%s>", name)
+	}
+	p.stack = p.stack[:len(p.stack)-1]
 	p.i += k + 1
 	return nil
 }
