@@ -24,7 +24,7 @@ type Storage struct {
 	// leanClient). public is the client Client returns.
 	client, public *s3.Client
 	presign        *s3.PresignClient
-	opts    Options
+	opts           Options
 
 	knownBuckets sync.Map // bucket name → true, found by BucketExists
 	// checksums: whether the server keeps CRC32C checksums, learnt from
