@@ -23,7 +23,7 @@ import (
 //   - middleware steps removed that do nothing storage needs (leanStack).
 //
 // Client() still returns the client as the caller would expect it, with
-// nothing removed.
+// nothing removed. Both Open's client and one given to New are trimmed so.
 
 // leanClient returns the copy of c that storage sends its requests with.
 func leanClient(c *s3.Client, apiOptions []func(*middleware.Stack) error) *s3.Client {
@@ -31,8 +31,8 @@ func leanClient(c *s3.Client, apiOptions []func(*middleware.Stack) error) *s3.Cl
 		if isDefaultResolver(o.EndpointResolverV2) {
 			o.EndpointResolverV2 = &endpointCache{next: o.EndpointResolverV2}
 		}
-		// Ours first, so that a caller's middleware that adds back a
-		// step (a User-Agent key, say) keeps it.
+		// Ours before the caller's: the caller's middleware sees the
+		// stack as it is sent, and has the last word on it.
 		opts := make([]func(*middleware.Stack) error, 0, len(o.APIOptions)+1+len(apiOptions))
 		opts = append(opts, o.APIOptions...)
 		opts = append(opts, leanStack)

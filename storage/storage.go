@@ -146,7 +146,10 @@ func (o Options) validate() error {
 // New wraps an S3 client the caller already has. For an S3-compatible
 // server, the client should use path-style addressing and checksums "when
 // required" (Open sets both). Uploads send their own Content-MD5 and
-// CRC32C checksums whatever the client's setting.
+// CRC32C checksums whatever the client's setting. Storage's own requests
+// go through a copy of the client that leaves out SDK steps it does not
+// need (the SDK's response checksum validation: Storage verifies bodies
+// itself); Client returns the client with nothing left out.
 func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil *s3.Client", ErrInvalidConfig)
