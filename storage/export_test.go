@@ -21,3 +21,12 @@ func SetSlowStream(slow bool) (restore func()) {
 	slowStream = func(int64, time.Duration) bool { return slow }
 	return func() { slowStream = old }
 }
+
+// SetParallelHooks sets hooks into parallel downloads: beforePart is
+// called with a part's offset before its ranged GET, hashed with how many
+// bytes of the file the digest has covered while hashing the written
+// prefix. The returned function removes them.
+func SetParallelHooks(beforePart func(off int64), hashed func(n int64)) (restore func()) {
+	beforePartHook, hashedHook = beforePart, hashed
+	return func() { beforePartHook, hashedHook = nil, nil }
+}
