@@ -12,12 +12,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3test"
 )
 
 // BenchmarkUploadFile writes a 256 MiB file (Write) and a 256 MiB stream
-// (Put of a reader that cannot seek) at default settings.
+// (Put of a reader that cannot seek) at default settings, beside the bar's
+// reference: one raw PutObject of the file with an unsigned payload.
 func BenchmarkUploadFile(b *testing.B) {
 	const size = 256 << 20
 	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
@@ -31,6 +36,21 @@ func BenchmarkUploadFile(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				if err := st.Write(context.Background(), path, storage.Name{Key: "big"}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tg.Name+"/raw-put", func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = st.Client().PutObject(context.Background(), &s3.PutObjectInput{Bucket: &cfg.DefaultBucket, Key: aws.String("raw"), Body: f, ContentLength: aws.Int64(size)},
+					s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+				f.Close()
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
