@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // SetCleanupTimeouts shortens the clean-up bounds for a test; the returned
 // function restores them.
@@ -29,4 +32,24 @@ func SetSlowStream(slow bool) (restore func()) {
 func SetParallelHooks(beforePart func(off int64), hashed func(n int64)) (restore func()) {
 	beforePartHook, hashedHook = beforePart, hashed
 	return func() { beforePartHook, hashedHook = nil, nil }
+}
+
+// CountPartBuffers counts the part buffers uploads allocate (and their
+// bytes) until the returned function is called, which reports them.
+func CountPartBuffers() (stop func() (n int, bytes int64)) {
+	var mu sync.Mutex
+	var count int
+	var total int64
+	bufAllocHook = func(size int) {
+		mu.Lock()
+		count++
+		total += int64(size)
+		mu.Unlock()
+	}
+	return func() (int, int64) {
+		bufAllocHook = nil
+		mu.Lock()
+		defer mu.Unlock()
+		return count, total
+	}
 }
