@@ -98,7 +98,10 @@ func BenchmarkRead(b *testing.B) {
 // a capped link (cappedLink: 20 ms round trip, 16 MiB/s per connection).
 // The sub-benchmark names say which digest the server returned. It reports
 // the client's CPU time per Read (the in-process server's included).
-// S3MAP_BENCH_SIZE_MIB sets the object's size (default 256).
+// S3MAP_BENCH_SIZE_MIB sets the object's size (default 256);
+// S3MAP_BENCH_CAPPED=0 leaves out the capped link; S3MAP_BENCH_SERVER_PIDS
+// ("minio=PID,versitygw=PID") adds each real server's CPU time per Read,
+// from /proc (Linux).
 func BenchmarkVerifiedDownload(b *testing.B) {
 	size := 256 << 20
 	if v, err := strconv.Atoi(os.Getenv("S3MAP_BENCH_SIZE_MIB")); err == nil && v > 0 {
@@ -139,13 +142,16 @@ func BenchmarkVerifiedDownload(b *testing.B) {
 						defer storage.SetVerifyReads(true)
 						dst := filepath.Join(b.TempDir(), "out")
 						b.SetBytes(int64(size))
-						cpu0 := cpuTime()
+						cpu0, srv0 := cpuTime(), serverCPU(tg.Name)
 						for b.Loop() {
 							if _, err := lst.Read(ctx, storage.Name{Key: o.key}, dst); err != nil {
 								b.Fatal(err)
 							}
 						}
 						b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+						if srv0 >= 0 {
+							b.ReportMetric(float64((serverCPU(tg.Name)-srv0).Milliseconds())/float64(b.N), "server-cpu-ms/op")
+						}
 					})
 				}
 			}
@@ -176,6 +182,32 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time so far of the server process named in
+// S3MAP_BENCH_SERVER_PIDS, or -1.
+func serverCPU(name string) time.Duration {
+	for _, kv := range strings.Split(os.Getenv("S3MAP_BENCH_SERVER_PIDS"), ",") {
+		n, pid, _ := strings.Cut(kv, "=")
+		if n != name {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return -1
+		}
+		// Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s,
+		// after the command name in parentheses.
+		_, rest, _ := strings.Cut(string(stat), ") ")
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			return -1
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		return time.Duration(u+s) * 10 * time.Millisecond
+	}
+	return -1
 }
 
 // cappedStorage opens a Storage that reaches cfg's endpoint through a

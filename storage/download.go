@@ -324,7 +324,8 @@ const copyBufSize = 256 << 10
 // user metadata. It writes to a temporary file beside localPath and
 // renames it into place only once the whole body is verified (its length,
 // and a checksum as for Get; for a parallel download CRC checksums are
-// combined from the ranges, others are computed over the file), so on any
+// combined from the ranges, others are hashed over the file's written
+// prefix as it grows, while the download goes on), so on any
 // failure or cancellation localPath is exactly as it was and no temporary
 // file remains. A body that fails verification is an error that errors.Is
 // ErrCorrupt. A localPath that is a directory is an error before anything
@@ -332,10 +333,12 @@ const copyBufSize = 256 << 10
 //
 // The first request is a whole-object GET, which tells the size, ETag and
 // checksum. Large objects are then also fetched in byte ranges of
-// PartSize from the end, Concurrency streams at once, while the first GET
-// goes on from the start: those of at least Options.ParallelReadThreshold
-// bytes, or by default those of 4 parts or more whose first part came
-// slower than 128 MiB/s (a link that caps one stream). Every range
+// PartSize, Concurrency streams at once, while the first GET goes on from
+// the start (the ranges come from the end for a CRC; for MD5 or SHA they
+// follow the first GET's part, which then ends): those of at least
+// Options.ParallelReadThreshold bytes, or by default those of 4 parts or
+// more whose first part came slower than 128 MiB/s (a link that caps one
+// stream). Every range
 // is pinned to the first ETag (If-Match), so if the object changes during
 // the download Read fails. Broken connections are resumed as for Get.
 func (s *Storage) Read(ctx context.Context, src Name, localPath string) (_ Metadata, err error) {
