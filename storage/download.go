@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -173,12 +172,7 @@ var verifyReads = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return
 // would hash every body a second time and, on servers that return a whole
 // object's checksum on a ranged reply, fail valid ranges.
 func (s *Storage) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	return s.client.GetObject(ctx, in, func(o *s3.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			st.Deserialize.Remove("AWSChecksum:ValidateOutputPayloadChecksum")
-			return nil
-		})
-	})
+	return s.client.GetObject(ctx, in) // leanStack removes the SDK's validation
 }
 
 // parseContentRange reads "bytes first-last/total".
