@@ -46,7 +46,7 @@ type Options struct {
 	// Concurrency is how many parts of one object move at once. Default
 	// 5; at most MaxConcurrency. Uploads from a file or any reader that
 	// can seek read their parts in place and hold no part in memory; a
-	// stream that cannot seek holds at most 3 parts (3 × PartSize).
+	// stream that cannot seek holds at most 2 parts (2 × PartSize).
 	Concurrency int
 	// MultipartThreshold: unconditional uploads of more bytes go up in
 	// parts. Default 16 MiB; at most 5 GiB. Conditional uploads go as one
@@ -94,7 +94,7 @@ const (
 	// MaxConcurrency is the most parts of one object moving at once.
 	MaxConcurrency = 64
 	// MaxPartSize is the largest PartSize: 512 MiB × 10,000 parts is S3's
-	// largest object (5 TiB), and a stream's upload holds 3 parts.
+	// largest object (5 TiB), and a stream's upload holds 2 parts.
 	MaxPartSize = 512 << 20
 )
 
