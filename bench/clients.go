@@ -17,6 +17,7 @@ import (
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/s3map/s3map/bucketmap"
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3test"
 )
@@ -40,6 +41,8 @@ type env struct {
 	bm  *bucketmap.BucketMap // s3map's map over the whole bucket
 	sdk *s3.Client           // raw aws-sdk-go-v2, configured as s3map configures it
 	mc  *minio.Client        // minio-go
+
+	cache cache.Cache // s3map's kv/cache over bm, made by the cache workloads' Setup
 
 	clearFull bool // the clear workload's prefix holds its keys now
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
 
+	"github.com/s3map/s3map/kv/cache"
 	"github.com/s3map/s3map/storage"
 )
 
@@ -218,6 +219,25 @@ func workloads(sz sizes) []workload {
 		},
 	})
 
+	// The cache bar: a hit at least 100× faster than an uncached Get, the
+	// uncached Get standing as the "peer" the ratio divides by.
+	for _, conc := range []int{1, 16} {
+		how := "sequential"
+		if conc > 1 {
+			how = fmt.Sprintf("%d goroutines", conc)
+		}
+		ws = append(ws, workload{
+			Name:  fmt.Sprintf("Get %s through kv/cache, %s", small, how),
+			Ops:   sz.Small,
+			Warm:  4 * conc,
+			Setup: populateCache(sz.SmallKeys, val),
+			Runners: []runner{
+				{Client: clientS3map, Op: "cache.Cache Get (hit)", Role: roleS3map, Run: cycle("small/", conc, cacheGet)},
+				{Client: clientS3map, Op: "Get (uncached)", Role: rolePeer, Run: cycle("small/", conc, s3mapGet)},
+			},
+		})
+	}
+
 	mb := fmt.Sprintf("%d MiB", sz.Transfer/mib)
 	ws = append(ws,
 		workload{
@@ -229,12 +249,21 @@ func workloads(sz sizes) []workload {
 			},
 		},
 		workload{
-			Name: "download " + mb + " to a file", Ops: 1, Bytes: sz.Transfer, Fresh: true,
+			Name: "download " + mb + " to a file (MD5 ETag only)", Ops: 1, Bytes: sz.Transfer, Fresh: true,
 			Setup: ensureBigObject,
 			Runners: []runner{
-				{Client: clientS3map, Op: "Read", Role: roleS3map, Run: s3mapRead, After: removeDownload},
-				{Client: clientSDK, Op: "GetObject (one stream)", Role: rolePeer, Run: sdkGetFile, After: removeDownload},
-				{Client: clientMinio, Op: "FGetObject", Role: rolePeer, Run: minioFGet, After: removeDownload},
+				{Client: clientS3map, Op: "Read", Role: roleS3map, Run: s3mapRead(bigKey), After: removeDownload},
+				{Client: clientSDK, Op: "GetObject (one stream)", Role: rolePeer, Run: sdkGetFile(bigKey), After: removeDownload},
+				{Client: clientMinio, Op: "FGetObject", Role: rolePeer, Run: minioFGet(bigKey), After: removeDownload},
+			},
+		},
+		workload{
+			Name: "download " + mb + " to a file (written by s3map, with a checksum)", Ops: 1, Bytes: sz.Transfer, Fresh: true,
+			Setup: ensureBigObjectS3map,
+			Runners: []runner{
+				{Client: clientS3map, Op: "Read", Role: roleS3map, Run: s3mapRead(bigKeyS3map), After: removeDownload},
+				{Client: clientSDK, Op: "GetObject (one stream)", Role: rolePeer, Run: sdkGetFile(bigKeyS3map), After: removeDownload},
+				{Client: clientMinio, Op: "FGetObject", Role: rolePeer, Run: minioFGet(bigKeyS3map), After: removeDownload},
 			},
 		},
 		workload{
@@ -243,8 +272,8 @@ func workloads(sz sizes) []workload {
 			Ops: 1, Bytes: sz.Transfer, Fresh: true, WAN: true,
 			Setup: ensureBigObject,
 			Runners: []runner{
-				{Client: clientS3map, Op: "Read", Role: roleS3map, Run: s3mapRead, After: removeDownload},
-				{Client: clientSDK, Op: "GetObject (one stream)", Role: rolePeer, Run: sdkGetFile, After: removeDownload},
+				{Client: clientS3map, Op: "Read", Role: roleS3map, Run: s3mapRead(bigKey), After: removeDownload},
+				{Client: clientSDK, Op: "GetObject (one stream)", Role: rolePeer, Run: sdkGetFile(bigKey), After: removeDownload},
 			},
 		},
 	)
@@ -331,6 +360,30 @@ func populateOnce(prefix string, n int, val []byte) func(context.Context, *env) 
 		}
 		return populate(ctx, e, keyNames(prefix, n), val)
 	}
+}
+
+// populateCache is a Setup writing the small keys (as populateOnce) and
+// filling a cache over s3map's map with them, so the cache rows time hits.
+// The cache's TTL outlasts the benchmark: no hit revalidates.
+func populateCache(n int, val []byte) func(context.Context, *env) error {
+	fill := populateOnce("small/", n, val)
+	return func(ctx context.Context, e *env) error {
+		if err := fill(ctx, e); err != nil {
+			return err
+		}
+		e.cache = cache.New(e.bm, &cache.Options{TTL: time.Hour})
+		for _, k := range keyNames("small/", n) {
+			if _, err := e.cache.Get(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func cacheGet(ctx context.Context, e *env, key string) error {
+	_, err := e.cache.Get(ctx, key)
+	return err
 }
 
 func checkEmpty(ctx context.Context, e *env, prefix string) error {
@@ -635,6 +688,19 @@ func ensureBigObject(ctx context.Context, e *env) error {
 	return putFileSDK(ctx, e, bigKey)
 }
 
+// bigKeyS3map is the large object s3map wrote, with the full-object
+// checksum it adds where the server keeps one.
+const bigKeyS3map = "big/object-s3map"
+
+// ensureBigObjectS3map uploads, once, the large object written by s3map.
+func ensureBigObjectS3map(ctx context.Context, e *env) error {
+	out, err := e.sdk.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(bigKeyS3map)})
+	if err == nil && aws.ToInt64(out.ContentLength) == e.sz.Transfer {
+		return nil
+	}
+	return e.st.Write(ctx, e.bigFile(), storage.Name{Key: bigKeyS3map}, nil)
+}
+
 func putFileSDK(ctx context.Context, e *env, key string) error {
 	f, err := os.Open(e.bigFile())
 	if err != nil {
@@ -664,30 +730,36 @@ func minioFPut(ctx context.Context, e *env, _ int) error {
 	return err
 }
 
-func s3mapRead(ctx context.Context, e *env, _ int) error {
-	_, err := e.st.Read(ctx, storage.Name{Key: bigKey}, e.downloadPath())
-	return err
+func s3mapRead(key string) func(context.Context, *env, int) error {
+	return func(ctx context.Context, e *env, _ int) error {
+		_, err := e.st.Read(ctx, storage.Name{Key: key}, e.downloadPath())
+		return err
+	}
 }
 
-func sdkGetFile(ctx context.Context, e *env, _ int) error {
-	out, err := e.sdk.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(bigKey)})
-	if err != nil {
-		return err
+func sdkGetFile(key string) func(context.Context, *env, int) error {
+	return func(ctx context.Context, e *env, _ int) error {
+		out, err := e.sdk.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key)})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		f, err := os.Create(e.downloadPath())
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, out.Body); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
-	defer out.Body.Close()
-	f, err := os.Create(e.downloadPath())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, out.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
-func minioFGet(ctx context.Context, e *env, _ int) error {
-	return e.mc.FGetObject(ctx, e.bucket, bigKey, e.downloadPath(), minio.GetObjectOptions{})
+func minioFGet(key string) func(context.Context, *env, int) error {
+	return func(ctx context.Context, e *env, _ int) error {
+		return e.mc.FGetObject(ctx, e.bucket, key, e.downloadPath(), minio.GetObjectOptions{})
+	}
 }
 
 // removeDownload checks the downloaded file's size and removes it.

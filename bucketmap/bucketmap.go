@@ -293,8 +293,18 @@ func (m *BucketMap) getOnce(ctx context.Context, op string, n storage.Name, know
 		return nil, "", false, wrapErr(err)
 	}
 	defer r.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.Length, 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(r); err != nil {
+	// The value is read into a buffer of its announced length, with one
+	// byte more for the read that reaches the end: r verifies the body
+	// there, and returns io.EOF only if it passed.
+	buf := make([]byte, max(r.Length, 0)+1)
+	got, err := io.ReadFull(r, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		err = nil // the end, verified
+	case err == nil:
+		err = fmt.Errorf("%w: body longer than the %d bytes announced", storage.ErrCorrupt, r.Length)
+	}
+	if err != nil {
 		switch {
 		case ctx.Err() != nil:
 			err = ctx.Err()
@@ -306,7 +316,7 @@ func (m *BucketMap) getOnce(ctx context.Context, op string, n storage.Name, know
 		}
 		return nil, "", false, fmt.Errorf("bucketmap: %s %s: reading: %w", op, n, err)
 	}
-	return buf.Bytes(), kv.Version(r.Info.ETag), true, nil
+	return buf[:got], kv.Version(r.Info.ETag), true, nil
 }
 
 // Set stores value under key. Set keeps no reference to value.

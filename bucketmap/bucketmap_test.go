@@ -42,14 +42,18 @@ func newMap(t testing.TB, tg *s3test.Target, st *storage.Storage, opts *bucketma
 
 var seq atomic.Int64
 
-// transported returns tg's Storage with its HTTP requests going through rt
-// and a single attempt per request.
-func transported(t testing.TB, tg *s3test.Target, rt func(next http.RoundTripper) http.RoundTripper) *storage.Storage {
+// transported returns tg's Storage with its HTTP requests going through rt.
+// attempts > 0 sets the attempts per request (1: an error rt injects
+// fails the call at once); 0 keeps the SDK's retries, which a server that
+// closes idle connections (moto) needs.
+func transported(t testing.TB, tg *s3test.Target, attempts int, rt func(next http.RoundTripper) http.RoundTripper) *storage.Storage {
 	t.Helper()
 	o := tg.Storage.Client().Options()
 	next := o.HTTPClient
 	o.HTTPClient = &http.Client{Transport: rt(roundTripFunc(func(r *http.Request) (*http.Response, error) { return next.Do(r) }))}
-	o.RetryMaxAttempts = 1
+	if attempts > 0 {
+		o.RetryMaxAttempts = attempts
+	}
 	st, err := storage.New(s3.New(o), &storage.Options{DefaultBucket: tg.Config.DefaultBucket})
 	if err != nil {
 		t.Fatal(err)
@@ -86,16 +90,22 @@ func kvtestOptions(tg *s3test.Target, prefixLen int) *kvtest.Options {
 		Skip:            map[string]string{},
 		FailingKeys: func(t *testing.T) kv.Store[[]byte] {
 			root := fmt.Sprintf("failing-%d/", seq.Add(1))
-			m, err := bucketmap.New(transported(t, tg, failListing(root)), storage.Name{Key: root}, nil)
+			m, err := bucketmap.New(transported(t, tg, 1, failListing(root)), storage.Name{Key: root}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Two pages are needed for the second listing request.
+			// Two pages are needed for the second listing request. They
+			// are written through tg's own client, with the SDK's retries:
+			// only the listing is meant to fail.
+			fill, err := bucketmap.New(tg.Storage, storage.Name{Key: root}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var keys = map[string][]byte{}
 			for i := range 1001 {
 				keys[fmt.Sprintf("k%04d", i)] = nil
 			}
-			if err := m.SetMany(context.Background(), keys); err != nil {
+			if err := fill.SetMany(context.Background(), keys); err != nil {
 				t.Fatal(err)
 			}
 			return m
@@ -311,7 +321,7 @@ func TestAll(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
 		var inFlight, most atomic.Int64
-		st := transported(t, tg, func(next http.RoundTripper) http.RoundTripper {
+		st := transported(t, tg, 0, func(next http.RoundTripper) http.RoundTripper {
 			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				if r.Method != http.MethodGet || r.URL.Query().Has("list-type") {
 					return next.RoundTrip(r)

@@ -32,7 +32,7 @@ func TestCacheRevalidationMovesNoBytes(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
 		var getBytes, gets, notModified atomic.Int64
-		st := transported(t, tg, func(next http.RoundTripper) http.RoundTripper {
+		st := transported(t, tg, 0, func(next http.RoundTripper) http.RoundTripper {
 			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				resp, err := next.RoundTrip(r)
 				if err == nil && r.Method == http.MethodGet && !r.URL.Query().Has("list-type") {

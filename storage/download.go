@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -173,12 +172,7 @@ var verifyReads = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return
 // would hash every body a second time and, on servers that return a whole
 // object's checksum on a ranged reply, fail valid ranges.
 func (s *Storage) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	return s.client.GetObject(ctx, in, func(o *s3.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			st.Deserialize.Remove("AWSChecksum:ValidateOutputPayloadChecksum")
-			return nil
-		})
-	})
+	return s.client.GetObject(ctx, in) // leanStack removes the SDK's validation
 }
 
 // parseContentRange reads "bytes first-last/total".
@@ -324,7 +318,8 @@ const copyBufSize = 256 << 10
 // user metadata. It writes to a temporary file beside localPath and
 // renames it into place only once the whole body is verified (its length,
 // and a checksum as for Get; for a parallel download CRC checksums are
-// combined from the ranges, others are computed over the file), so on any
+// combined from the ranges, others are hashed over the file's written
+// prefix as it grows, while the download goes on), so on any
 // failure or cancellation localPath is exactly as it was and no temporary
 // file remains. A body that fails verification is an error that errors.Is
 // ErrCorrupt. A localPath that is a directory is an error before anything
@@ -332,10 +327,12 @@ const copyBufSize = 256 << 10
 //
 // The first request is a whole-object GET, which tells the size, ETag and
 // checksum. Large objects are then also fetched in byte ranges of
-// PartSize from the end, Concurrency streams at once, while the first GET
-// goes on from the start: those of at least Options.ParallelReadThreshold
-// bytes, or by default those of 4 parts or more whose first part came
-// slower than 128 MiB/s (a link that caps one stream). Every range
+// PartSize, Concurrency streams at once, while the first GET goes on from
+// the start (the ranges come from the end for a CRC; for MD5 or SHA they
+// follow the first GET's part, which then ends): those of at least
+// Options.ParallelReadThreshold bytes, or by default those of 4 parts or
+// more whose first part came slower than 128 MiB/s (a link that caps one
+// stream). Every range
 // is pinned to the first ETag (If-Match), so if the object changes during
 // the download Read fails. Broken connections are resumed as for Get.
 func (s *Storage) Read(ctx context.Context, src Name, localPath string) (_ Metadata, err error) {
@@ -445,15 +442,26 @@ var slowStream = func(n int64, d time.Duration) bool {
 
 // downloadParallel writes the object into f: first, the whole-object GET,
 // goes on from the start part by part, while Concurrency-1 workers fetch
-// parts from the end; they meet in the middle, and first's body is closed
-// there. With adaptive, the workers start only if first's first part came
-// slowly (slowStream); otherwise first reads it all. The checksum is
-// combined from the parts' CRCs, or computed over the file for the other
-// digests.
+// the other parts in ranged GETs. With adaptive, the workers start only if
+// first's first part came slowly (slowStream); otherwise first reads it
+// all.
+//
+// How the parts are shared depends on the digest. A CRC combines from the
+// parts' own CRCs, so the workers take parts from the end and meet first
+// in the middle, where first's body is closed: first streams on without a
+// new request. A digest that does not combine (MD5, SHA) must see the
+// bytes in order, so every stream takes parts from the start: first's
+// bytes are hashed as they pass, as long as its parts follow each other;
+// once a worker has taken its next part, first closes its body and fetches
+// parts as the workers do, and a hasher hashes the file's contiguous
+// written prefix as it grows (see hashPrefix). So the digest keeps up with
+// the download instead of reading the file again after it.
 func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.File, exp expectation, adaptive bool) error {
 	size, partSize := first.end, s.opts.PartSize
 	parts := (size + partSize - 1) / partSize
 	partEnd := func(i int64) int64 { return min((i+1)*partSize, size) }
+	poly, width, isCRC := crcPoly(exp.alg)
+	ordered := exp.alg != "" && !isCRC
 	var (
 		mu          sync.Mutex
 		front, back = int64(0), parts - 1 // next part from the start, from the end
@@ -464,16 +472,56 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 		if front > back {
 			return 0, false
 		}
-		if fromFront {
+		if fromFront || ordered {
 			front++
 			return front - 1, true
 		}
 		back--
 		return back + 1, true
 	}
-	poly, width, isCRC := crcPoly(exp.alg)
+	// claimAfter claims part i+1 for first only if no one took it: first's
+	// body is there.
+	claimAfter := func(i int64) (int64, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if front != i+1 || front > back {
+			return 0, false
+		}
+		front++
+		return i + 1, true
+	}
 	crcs := make([]uint64, parts)
-	v := newVerifier(exp) // the prefix first reads
+	v := newVerifier(exp) // the prefix first reads; then, ordered, all
+	var (
+		written = make([]atomic.Int64, parts) // ordered: bytes written from each part's start
+		grew    = make(chan struct{}, 1)      // ordered: a part grew
+		runEnd  int64                         // ordered: where first's run of parts ended
+		ranOut  = make(chan struct{})         // closed when runEnd is set
+	)
+	// fetch downloads part i in a ranged GET.
+	fetch := func(gctx context.Context, i int64, buf []byte) error {
+		if beforePartHook != nil {
+			beforePartHook(i * partSize)
+		}
+		part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i), prog: first.prog}
+		defer part.close()
+		var w io.Writer
+		var h hash.Hash
+		switch {
+		case ordered:
+			w = partGrowth{&written[i], grew}
+		case isCRC:
+			h = newHash(exp.alg)
+			w = h
+		}
+		if err := copyAt(gctx, f, part.off, part.end-part.off, part, w, buf); err != nil {
+			return err
+		}
+		if h != nil {
+			crcs[i] = crcValue(h)
+		}
+		return nil
+	}
 	// Each stream claims its first part before any starts, so every
 	// worker has one while parts last.
 	g, gctx := errgroup.WithContext(ctx)
@@ -487,18 +535,8 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 			g.Go(func() error {
 				buf := make([]byte, copyBufSize)
 				for i, ok := i0, true; ok; i, ok = claim(false) {
-					part := &stream{s: s, ctx: gctx, op: first.op, name: first.name, etag: first.etag, off: i * partSize, end: partEnd(i), prog: first.prog}
-					var h hash.Hash
-					if isCRC {
-						h = newHash(exp.alg)
-					}
-					err := copyAt(gctx, f, part.off, part.end-part.off, part, h, buf)
-					part.close()
-					if err != nil {
+					if err := fetch(gctx, i, buf); err != nil {
 						return err
-					}
-					if h != nil {
-						crcs[i] = crcValue(h)
 					}
 				}
 				return nil
@@ -512,16 +550,49 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 		defer first.close()
 		buf := make([]byte, copyBufSize)
 		start := time.Now()
-		for i, ok := i0, true; ok; i, ok = claim(true) {
+		for i := i0; ; {
 			if err := copyAt(gctx, f, i*partSize, partEnd(i)-i*partSize, first, v, buf); err != nil {
 				return err
 			}
 			if adaptive && i == i0 && slowStream(partEnd(i)-i*partSize, time.Since(start)) {
 				startWorkers()
 			}
+			next, ok := int64(0), false
+			if ordered {
+				next, ok = claimAfter(i)
+			} else {
+				next, ok = claim(true)
+			}
+			if !ok {
+				runEnd = partEnd(i)
+				break
+			}
+			i = next
+		}
+		if !ordered {
+			return nil
+		}
+		// ordered: first's run ended at runEnd; it fetches parts as
+		// the workers do from now on.
+		first.close()
+		close(ranOut)
+		for i, ok := claim(true); ok; i, ok = claim(true) {
+			if err := fetch(gctx, i, buf); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+	if ordered {
+		g.Go(func() error {
+			select {
+			case <-ranOut:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			return hashPrefix(gctx, f, v, runEnd, size, partSize, written, grew)
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -549,13 +620,62 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 		}
 		return nil
 	}
-	// A digest that does not combine: hash the rest of the file.
-	prefix := v.n
-	if _, err := io.CopyBuffer(v, io.NewSectionReader(f, prefix, size-prefix), make([]byte, copyBufSize)); err != nil {
-		return err
-	}
 	if err := v.check(); err != nil {
 		return first.corrupt(err)
+	}
+	return nil
+}
+
+// Test hooks (export_test.go); nil outside tests. beforePartHook is called
+// with a part's offset before a ranged GET of a parallel download fetches
+// it; hashedHook with how many bytes of the file hashPrefix has hashed.
+var (
+	beforePartHook func(off int64)
+	hashedHook     func(n int64)
+)
+
+// partGrowth counts the bytes copyAt has written into one part of the
+// file, and signals grew.
+type partGrowth struct {
+	n    *atomic.Int64
+	grew chan struct{}
+}
+
+func (p partGrowth) Write(b []byte) (int, error) {
+	p.n.Add(int64(len(b)))
+	select {
+	case p.grew <- struct{}{}:
+	default:
+	}
+	return len(b), nil
+}
+
+// hashPrefix feeds v the bytes of f from pos to size in order, reading
+// each as soon as the part holding it has been written that far (written
+// counts each part's bytes from its start; grew signals growth). It ends
+// when all are hashed, or when ctx ends.
+func hashPrefix(ctx context.Context, f io.ReaderAt, v io.Writer, pos, size, partSize int64, written []atomic.Int64, grew <-chan struct{}) error {
+	buf := make([]byte, copyBufSize)
+	for pos < size {
+		j := pos / partSize
+		avail := j*partSize + written[j].Load()
+		if avail <= pos {
+			select {
+			case <-grew:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		k, err := f.ReadAt(buf[:min(avail-pos, int64(len(buf)))], pos)
+		if err != nil && !(err == io.EOF && k > 0) {
+			return err
+		}
+		v.Write(buf[:k])
+		pos += int64(k)
+		if hashedHook != nil {
+			hashedHook(pos)
+		}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -565,4 +566,99 @@ func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A parallel download hashes a digest that does not combine (SHA256 here,
+// which every server keeps; MD5 ETags go the same way) over the file's
+// written prefix as it grows, not in a pass over the file after the
+// download: the last part's GET is held until every part before it is
+// hashed, which never happens if hashing waits for the download.
+func TestParallelDigestFollowsTheDownload(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		const part = 5 << 20
+		data := randomBytes(t, 4*part)
+		n := storage.Name{Key: "ordered"}
+		sdkPut(types.ChecksumAlgorithmSha256)(ctx, t, tg, n.Key, data)
+		lastOff := int64(3 * part)
+		prefixHashed := make(chan struct{})
+		var once sync.Once
+		var waited atomic.Bool
+		var stalled atomic.Bool
+		defer storage.SetParallelHooks(func(off int64) {
+			if off != lastOff {
+				return
+			}
+			waited.Store(true)
+			select {
+			case <-prefixHashed:
+			case <-time.After(30 * time.Second): // a deadlock guard, not a speed bound
+				stalled.Store(true)
+			}
+		}, func(n int64) {
+			if n >= lastOff {
+				once.Do(func() { close(prefixHashed) })
+			}
+		})()
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper { return next }, parallel())
+		dst := filepath.Join(t.TempDir(), "out")
+		if _, err := st.Read(ctx, n, dst); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(dst); !bytes.Equal(b, data) {
+			t.Fatal("file differs from the object")
+		}
+		if !waited.Load() {
+			t.Fatal("the last part was never fetched in a ranged GET")
+		}
+		if stalled.Load() {
+			t.Error("the digest did not cover the parts before the last one until the last was downloaded")
+		}
+	})
+}
+
+// One part in the middle of a parallel download damaged (one byte changed,
+// or cut short with a matching Content-Length), for objects whose digest
+// does not combine from the parts (SHA256, and the MD5 ETag of an object
+// written without a checksum): Read is ErrCorrupt and the target is as it
+// was, with no file beside it.
+func TestParallelDamagedMiddlePartIsCorrupt(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		const part = 5 << 20
+		middle := fmt.Sprintf("bytes=%d-", 2*part)
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmSha256, ""} {
+			data := randomBytes(t, 4*part+3)
+			n := storage.Name{Key: "middle-" + string(alg)}
+			sdkPut(alg)(ctx, t, tg, n.Key, data)
+			for _, kind := range []string{"change", "cut"} {
+				t.Run(fmt.Sprintf("%s/%s", cmpOr(string(alg), "no-checksum"), kind), func(t *testing.T) {
+					f := newFault(kind, part/2, -1, func(r *http.Request) bool { return strings.HasPrefix(r.Header.Get("Range"), middle) })
+					st := withTransport(t, tg, f.transport, parallel())
+					dir := t.TempDir()
+					target := writeFile(t, dir, "target", []byte("before"))
+					_, err := st.Read(ctx, n, target)
+					if f.hit.Load() == 0 {
+						t.Fatal("the fault never struck")
+					}
+					if !errors.Is(err, storage.ErrCorrupt) {
+						t.Errorf("Read with a damaged middle part: %v; want ErrCorrupt", err)
+					}
+					if b, _ := os.ReadFile(target); string(b) != "before" {
+						t.Errorf("target holds %d bytes after a failed Read; want it unchanged", len(b))
+					}
+					if diff := cmp.Diff([]string{"target"}, dirNames(t, dir)); diff != "" {
+						t.Errorf("files beside the target (-want +got):\n%s", diff)
+					}
+				})
+			}
+		}
+	})
+}
+
+func cmpOr(s, or string) string {
+	if s == "" {
+		return or
+	}
+	return s
 }

@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // SetCleanupTimeouts shortens the clean-up bounds for a test; the returned
 // function restores them.
@@ -20,4 +23,33 @@ func SetSlowStream(slow bool) (restore func()) {
 	old := slowStream
 	slowStream = func(int64, time.Duration) bool { return slow }
 	return func() { slowStream = old }
+}
+
+// SetParallelHooks sets hooks into parallel downloads: beforePart is
+// called with a part's offset before its ranged GET, hashed with how many
+// bytes of the file the digest has covered while hashing the written
+// prefix. The returned function removes them.
+func SetParallelHooks(beforePart func(off int64), hashed func(n int64)) (restore func()) {
+	beforePartHook, hashedHook = beforePart, hashed
+	return func() { beforePartHook, hashedHook = nil, nil }
+}
+
+// CountPartBuffers counts the part buffers uploads allocate (and their
+// bytes) until the returned function is called, which reports them.
+func CountPartBuffers() (stop func() (n int, bytes int64)) {
+	var mu sync.Mutex
+	var count int
+	var total int64
+	bufAllocHook = func(size int) {
+		mu.Lock()
+		count++
+		total += int64(size)
+		mu.Unlock()
+	}
+	return func() (int, int64) {
+		bufAllocHook = nil
+		mu.Lock()
+		defer mu.Unlock()
+		return count, total
+	}
 }

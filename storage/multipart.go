@@ -141,9 +141,16 @@ func (p *bufPool) get() []byte {
 	case b := <-p.free:
 		return b[:p.size]
 	case p.sem <- struct{}{}:
+		if bufAllocHook != nil {
+			bufAllocHook(p.size)
+		}
 		return make([]byte, p.size)
 	}
 }
+
+// bufAllocHook, when set (by tests: export_test.go), is told of every
+// buffer a bufPool allocates.
+var bufAllocHook func(size int)
 
 func (p *bufPool) put(b []byte) {
 	if b != nil {

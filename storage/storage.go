@@ -20,9 +20,11 @@ import (
 // Storage is a connection to S3 or an S3-compatible server. It is safe for
 // concurrent use.
 type Storage struct {
-	client  *s3.Client
-	presign *s3.PresignClient
-	opts    Options
+	// client sends storage's own requests: a lean copy of public (see
+	// leanClient). public is the client Client returns.
+	client, public *s3.Client
+	presign        *s3.PresignClient
+	opts           Options
 
 	knownBuckets sync.Map // bucket name → true, found by BucketExists
 	// checksums: whether the server keeps CRC32C checksums, learnt from
@@ -44,7 +46,7 @@ type Options struct {
 	// Concurrency is how many parts of one object move at once. Default
 	// 5; at most MaxConcurrency. Uploads from a file or any reader that
 	// can seek read their parts in place and hold no part in memory; a
-	// stream that cannot seek holds at most 3 parts (3 × PartSize).
+	// stream that cannot seek holds at most 2 parts (2 × PartSize).
 	Concurrency int
 	// MultipartThreshold: unconditional uploads of more bytes go up in
 	// parts. Default 16 MiB; at most 5 GiB. Conditional uploads go as one
@@ -92,7 +94,7 @@ const (
 	// MaxConcurrency is the most parts of one object moving at once.
 	MaxConcurrency = 64
 	// MaxPartSize is the largest PartSize: 512 MiB × 10,000 parts is S3's
-	// largest object (5 TiB), and a stream's upload holds 3 parts.
+	// largest object (5 TiB), and a stream's upload holds 2 parts.
 	MaxPartSize = 512 << 20
 )
 
@@ -144,7 +146,10 @@ func (o Options) validate() error {
 // New wraps an S3 client the caller already has. For an S3-compatible
 // server, the client should use path-style addressing and checksums "when
 // required" (Open sets both). Uploads send their own Content-MD5 and
-// CRC32C checksums whatever the client's setting.
+// CRC32C checksums whatever the client's setting. Storage's own requests
+// go through a copy of the client that leaves out SDK steps it does not
+// need (the SDK's response checksum validation: Storage verifies bodies
+// itself); Client returns the client with nothing left out.
 func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil *s3.Client", ErrInvalidConfig)
@@ -158,12 +163,13 @@ func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if o.Observer != nil {
 		apiOptions = append(apiOptions[:len(apiOptions):len(apiOptions)], s.countRetries)
 	}
+	s.client = leanClient(client, apiOptions)
 	if len(apiOptions) > 0 {
 		client = s3.New(client.Options(), func(so *s3.Options) {
 			so.APIOptions = append(so.APIOptions[:len(so.APIOptions):len(so.APIOptions)], apiOptions...)
 		})
 	}
-	s.client, s.presign = client, s3.NewPresignClient(client)
+	s.public, s.presign = client, s3.NewPresignClient(client)
 	return s, nil
 }
 
@@ -286,8 +292,9 @@ func (c Config) newClient(awsCfg aws.Config) (*s3.Client, error) {
 
 // Client returns the underlying S3 client, for what Storage does not do.
 // With Options.APIOptions or an Observer, it is a copy of the client given
-// to New, with the middleware added.
-func (s *Storage) Client() *s3.Client { return s.client }
+// to New, with the middleware added. (Storage's own requests go through a
+// leaner copy of it: see leanClient.)
+func (s *Storage) Client() *s3.Client { return s.public }
 
 // DefaultBucket returns the bucket used for names with an empty Bucket.
 func (s *Storage) DefaultBucket() string { return s.opts.DefaultBucket }

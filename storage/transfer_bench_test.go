@@ -1,9 +1,7 @@
 package storage_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,12 +10,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/s3map/s3map/storage"
 	"github.com/s3map/s3map/storage/s3test"
 )
 
 // BenchmarkUploadFile writes a 256 MiB file (Write) and a 256 MiB stream
-// (Put of a reader that cannot seek) at default settings.
+// (Put of a reader that cannot seek) at default settings, beside the bar's
+// reference: one raw PutObject of the file with an unsigned payload.
 func BenchmarkUploadFile(b *testing.B) {
 	const size = 256 << 20
 	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
@@ -31,6 +34,21 @@ func BenchmarkUploadFile(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
 				if err := st.Write(context.Background(), path, storage.Name{Key: "big"}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tg.Name+"/raw-put", func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = st.Client().PutObject(context.Background(), &s3.PutObjectInput{Bucket: &cfg.DefaultBucket, Key: aws.String("raw"), Body: f, ContentLength: aws.Int64(size)},
+					s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+				f.Close()
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -52,25 +70,42 @@ func BenchmarkUploadFile(b *testing.B) {
 	}
 }
 
-// BenchmarkUploadPeakRSS uploads a 256 MiB file, and the same bytes as a
-// stream, in a fresh process each (this test binary, run as a helper) and
-// reports that process's peak resident memory (VmHWM, Linux).
-func BenchmarkUploadPeakRSS(b *testing.B) {
+// BenchmarkTransferPeakRSS uploads a 256 MiB file (Write), the same bytes
+// as a stream (Put of a reader that cannot seek), and downloads them
+// (Read), each in a fresh process running testdata/rsshelper (a program
+// doing only that transfer, built here), and reports that process's peak
+// resident memory (VmHWM, Linux) and, at its end, its anonymous memory
+// (RssAnon: what the transfer allocated, without the binary's mapped
+// code). "tiny" is a one-byte Put: the floor of any program using the
+// package.
+func BenchmarkTransferPeakRSS(b *testing.B) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		b.Skip("needs Linux /proc for VmHWM")
 	}
+	helper := filepath.Join(b.TempDir(), "rsshelper")
+	if out, err := exec.Command("go", "build", "-o", helper, "./testdata/rsshelper").CombinedOutput(); err != nil {
+		b.Skipf("cannot build the helper: %v\n%s", err, out)
+	}
 	const size = 256 << 20
-	path := writeFile(b, b.TempDir(), "big.bin", randomBytes(b, size))
+	dir := b.TempDir()
+	path := writeFile(b, dir, "big.bin", randomBytes(b, size))
 	for _, tg := range benchTargets(b) {
 		cfg := tg.Config
-		for _, mode := range []string{"tiny", "file", "stream"} {
+		if err := tg.Storage.Write(context.Background(), path, storage.Name{Key: "rss-read"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for _, mode := range []string{"tiny", "file", "stream", "read"} {
 			b.Run(tg.Name+"/"+mode, func(b *testing.B) {
-				var peak float64
+				file := path
+				if mode == "read" {
+					file = filepath.Join(dir, "read.out")
+				}
+				var peak, anon float64
 				for b.Loop() {
-					cmd := exec.Command(os.Args[0], "-test.run=^TestUploadRSSHelper$", "-test.count=1")
+					cmd := exec.Command(helper)
 					cmd.Env = append(os.Environ(),
 						"S3MAP_RSS_HELPER="+mode,
-						"S3MAP_RSS_FILE="+path,
+						"S3MAP_RSS_FILE="+file,
 						"S3MAP_RSS_ENDPOINT="+cfg.Endpoint,
 						"S3MAP_RSS_BUCKET="+cfg.DefaultBucket,
 						"S3MAP_RSS_KEYS="+cfg.AccessKeyID+":"+cfg.SecretAccessKey)
@@ -78,63 +113,28 @@ func BenchmarkUploadPeakRSS(b *testing.B) {
 					if err != nil {
 						b.Fatalf("helper: %v\n%s", err, out)
 					}
-					_, kb, ok := strings.Cut(string(out), "VmHWM-kB=")
-					if !ok {
-						b.Fatalf("helper printed no VmHWM:\n%s", out)
-					}
-					kb, _, _ = strings.Cut(kb, "\n")
-					v, err := strconv.ParseFloat(strings.TrimSpace(kb), 64)
-					if err != nil {
-						b.Fatal(err)
-					}
-					peak = max(peak, v/1024)
+					peak = max(peak, helperValue(b, out, "VmHWM"))
+					anon = max(anon, helperValue(b, out, "RssAnon"))
 				}
 				b.ReportMetric(peak, "peak-RSS-MiB")
+				b.ReportMetric(anon, "end-anon-MiB")
 			})
 		}
 	}
 }
 
-// TestUploadRSSHelper is BenchmarkUploadPeakRSS's helper process; it does
-// nothing unless run by it.
-func TestUploadRSSHelper(t *testing.T) {
-	mode := os.Getenv("S3MAP_RSS_HELPER")
-	if mode == "" {
-		t.Skip("run by BenchmarkUploadPeakRSS")
+// helperValue reads "field-kB=N" from rsshelper's output, in MiB.
+func helperValue(b *testing.B, out []byte, field string) float64 {
+	_, kb, ok := strings.Cut(string(out), field+"-kB=")
+	if !ok {
+		b.Fatalf("helper printed no %s:\n%s", field, out)
 	}
-	id, secret, _ := strings.Cut(os.Getenv("S3MAP_RSS_KEYS"), ":")
-	cfg := storage.Config{Endpoint: os.Getenv("S3MAP_RSS_ENDPOINT"), DefaultBucket: os.Getenv("S3MAP_RSS_BUCKET"), AccessKeyID: id, SecretAccessKey: secret, Region: "us-east-1"}
-	st, err := storage.Open(context.Background(), cfg)
+	kb, _, _ = strings.Cut(kb, "\n")
+	v, err := strconv.ParseFloat(strings.TrimSpace(kb), 64)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	path := os.Getenv("S3MAP_RSS_FILE")
-	ctx := context.Background()
-	switch mode {
-	case "file":
-		err = st.Write(ctx, path, storage.Name{Key: "rss-" + filepath.Base(path)}, nil)
-	case "tiny":
-		_, err = st.Put(ctx, storage.Name{Key: "rss-tiny"}, strings.NewReader("x"), nil)
-	case "stream":
-		f, ferr := os.Open(path)
-		if ferr != nil {
-			t.Fatal(ferr)
-		}
-		defer f.Close()
-		_, err = st.Put(ctx, storage.Name{Key: "rss-stream"}, struct{ io.Reader }{f}, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range bytes.Lines(status) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
-			fmt.Printf("VmHWM-kB=%s\n", strings.TrimSuffix(strings.TrimSpace(string(v)), " kB"))
-		}
-	}
+	return v / 1024
 }
 
 // benchTargets returns the in-process server and every server in
