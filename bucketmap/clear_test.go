@@ -55,7 +55,7 @@ func TestClearNeverDeletesOutsideThePrefix(t *testing.T) {
 		neighbours := clearNeighbours(t, tg.Storage, root)
 		outside := root[:len(root)-len("m/")] + "n/a"
 		firstKey := regexp.MustCompile(`<Key>[^<]*</Key>`)
-		st := transported(t, tg, func(next http.RoundTripper) http.RoundTripper {
+		st := transported(t, tg, 0, func(next http.RoundTripper) http.RoundTripper {
 			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				resp, err := next.RoundTrip(r)
 				if err != nil || s3test.Operation(r) != "ListObjectsV2" || !r.URL.Query().Has("continuation-token") {
