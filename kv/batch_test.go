@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -268,4 +269,56 @@ func TestSetManyCutShortNamesKeysNotStored(t *testing.T) {
 		t.Errorf("%d keys named; want at least the 30 slow ones", len(batchErr.Failed))
 	}
 	t.Logf("%d stored, %d named", stored, len(batchErr.Failed))
+}
+
+// goroutineStore records the goroutines its Set and Get run on.
+type goroutineStore struct {
+	kv.Store[[]byte]
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (s *goroutineStore) note() {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false) // "goroutine 123 [running]:..."
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf[:n]), "goroutine "), " ")
+	s.mu.Lock()
+	s.ids[id] = true
+	s.mu.Unlock()
+}
+
+func (s *goroutineStore) Set(ctx context.Context, key string, v []byte) error {
+	s.note()
+	return s.Store.Set(ctx, key, v)
+}
+
+func (s *goroutineStore) Get(ctx context.Context, key string) ([]byte, error) {
+	s.note()
+	return s.Store.Get(ctx, key)
+}
+
+// The fallback batches run on BatchConcurrency goroutines that take key
+// after key, not on a goroutine per key: a new goroutine starts on a
+// small stack, which an S3 request's deep call chain grows and copies
+// every time.
+func TestBatchFallbackReusesGoroutines(t *testing.T) {
+	ctx := t.Context()
+	items := map[string][]byte{}
+	for i := range 500 {
+		items[fmt.Sprintf("k%03d", i)] = []byte{byte(i)}
+	}
+	s := &goroutineStore{Store: kv.NewMemory[[]byte](), ids: map[string]bool{}}
+	if err := kv.SetMany(ctx, s, items); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ids) > kv.BatchConcurrency {
+		t.Errorf("SetMany of %d items ran Set on %d goroutines; want at most BatchConcurrency = %d", len(items), len(s.ids), kv.BatchConcurrency)
+	}
+	s.ids = map[string]bool{}
+	if _, err := kv.GetMany(ctx, s, slices.Sorted(maps.Keys(items))); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ids) > kv.BatchConcurrency {
+		t.Errorf("GetMany of %d keys ran Get on %d goroutines; want at most BatchConcurrency = %d", len(items), len(s.ids), kv.BatchConcurrency)
+	}
 }

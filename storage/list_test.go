@@ -184,25 +184,59 @@ func putAll(t testing.TB, st *storage.Storage, keys []string) {
 	}
 }
 
+// putEmpty puts n empty objects d/0000, d/0001 ...
+func putEmpty(t *testing.T, st *storage.Storage, n int) {
+	t.Helper()
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(16)
+	for i := range n {
+		g.Go(func() error {
+			_, err := st.Put(ctx, storage.Name{Key: fmt.Sprintf("d/%04d", i)}, nil, nil)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deleteListed feeds DeleteMany the listing of d/, as Clear does.
+func deleteListed(t *testing.T, st *storage.Storage) {
+	t.Helper()
+	ctx := context.Background()
+	keys, errf := st.List(ctx, "", "d/", nil)
+	err := st.DeleteMany(ctx, "", func(yield func(string) bool) {
+		for info := range keys {
+			if !yield(info.Name.Key) {
+				return
+			}
+		}
+	})
+	if err != nil || errf() != nil {
+		t.Fatalf("DeleteMany: %v; List: %v", err, errf())
+	}
+}
+
+// checkNoneLeft fails unless nothing is listed under d/.
+func checkNoneLeft(t *testing.T, st *storage.Storage) {
+	t.Helper()
+	left := 0
+	rest, errf := st.List(context.Background(), "", "d/", nil)
+	for range rest {
+		left++
+	}
+	if errf() != nil || left != 0 {
+		t.Errorf("%d keys left (%v)", left, errf())
+	}
+}
+
 // DeleteMany fed by a listing (as bucketmap's Clear does) lists the next
 // page while the full batch before it is deleted: the first DeleteObjects
 // is held until the second ListObjectsV2 has gone out, which never happens
 // if listing and deleting take turns.
 func TestDeleteManyListsWhileDeleting(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
-		ctx := context.Background()
-		const n = 1001 // two pages, two batches
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(16)
-		for i := range n {
-			g.Go(func() error {
-				_, err := tg.Storage.Put(gctx, storage.Name{Key: fmt.Sprintf("d/%04d", i)}, nil, nil)
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			t.Fatal(err)
-		}
+		putEmpty(t, tg.Storage, 1001) // two pages, two batches
 		var (
 			mu         sync.Mutex
 			order      []string
@@ -235,27 +269,61 @@ func TestDeleteManyListsWhileDeleting(t *testing.T) {
 				return next.RoundTrip(r)
 			})
 		}, nil)
-		keys, errf := st.List(ctx, "", "d/", nil)
-		err := st.DeleteMany(ctx, "", func(yield func(string) bool) {
-			for info := range keys {
-				if !yield(info.Name.Key) {
-					return
-				}
-			}
-		})
-		if err != nil || errf() != nil {
-			t.Fatalf("DeleteMany: %v; List: %v", err, errf())
-		}
+		deleteListed(t, st)
 		if !overlapped {
 			t.Errorf("the first DeleteObjects went out with no listing in flight after it: requests %v", order)
 		}
-		left := 0
-		rest, errf := tg.Storage.List(ctx, "", "d/", nil)
-		for range rest {
-			left++
+		checkNoneLeft(t, tg.Storage)
+	})
+}
+
+// DeleteMany keeps more than one DeleteObjects out, and the listing fed in
+// runs ahead of them: every DeleteObjects is held until the third and
+// last ListObjectsV2 of 2001 keys has gone out, which never happens when
+// the listing waits for a batch's delete (one request in flight: the
+// listing of page 3 waits for the delete of page 1).
+func TestDeleteManyKeepsSeveralBatchesOut(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		putEmpty(t, tg.Storage, 2001) // three pages, three batches
+		var (
+			mu              sync.Mutex
+			lists, inFlight int
+			most            int
+			lastList        = make(chan struct{})
+			heldTooLong     atomic.Bool
+		)
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				switch s3test.Operation(r) {
+				case "ListObjectsV2":
+					mu.Lock()
+					if lists++; lists == 3 {
+						close(lastList)
+					}
+					mu.Unlock()
+				case "DeleteObjects":
+					mu.Lock()
+					inFlight++
+					most = max(most, inFlight)
+					mu.Unlock()
+					select {
+					case <-lastList:
+					case <-time.After(10 * time.Second): // a guard against waiting forever, not a measurement
+						heldTooLong.Store(true)
+					}
+					resp, err := next.RoundTrip(r)
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+					return resp, err
+				}
+				return next.RoundTrip(r)
+			})
+		}, nil)
+		deleteListed(t, st)
+		if heldTooLong.Load() || most < 2 {
+			t.Errorf("the listing did not run ahead of the deletes: at most %d DeleteObjects out at once, %d listings", most, lists)
 		}
-		if errf() != nil || left != 0 {
-			t.Errorf("%d keys left (%v)", left, errf())
-		}
+		checkNoneLeft(t, tg.Storage)
 	})
 }
