@@ -455,24 +455,19 @@ func (m *BucketMap) Len(ctx context.Context) (int, error) {
 // 1000 keys, as it lists them: the listing goes on while the keys listed
 // are deleted (see storage.Storage.DeleteMany). Keys that fail are
 // reported in a *storage.BatchError. A listing that names an object
-// outside the map's prefix (a reply damaged on the way) stops Clear
-// before that object with an error that errors.Is kv.ErrCorrupt: Clear
-// never deletes outside the prefix.
+// outside the map's prefix (a reply damaged on the way) ends before that
+// object with an error that errors.Is kv.ErrCorrupt (storage.List checks
+// every name): Clear never deletes outside the prefix.
 func (m *BucketMap) Clear(ctx context.Context) error {
 	seq, errf := m.list(ctx, "")
-	var outside error
 	err := m.st.DeleteMany(ctx, m.bucket, func(yield func(string) bool) {
 		for info := range seq {
-			if !strings.HasPrefix(info.Name.Key, m.prefix) {
-				outside = fmt.Errorf("bucketmap: Clear: the listing of %q named %q, outside it: %w", m.prefix, info.Name.Key, storage.ErrCorrupt)
-				return
-			}
 			if !yield(info.Name.Key) {
 				return
 			}
 		}
 	})
-	return errors.Join(wrapErr(err), errf(), wrapErr(outside))
+	return errors.Join(wrapErr(err), errf())
 }
 
 // Stat returns the info of key's object: size, ETag, content type,

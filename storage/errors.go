@@ -51,8 +51,9 @@ var (
 	// ErrInvalidConfig: a configuration value that cannot be used.
 	ErrInvalidConfig = errors.New("storage: invalid config")
 	// ErrCorrupt: an object's body failed verification (its length, or a
-	// checksum or the ETag as MD5 did not match what the server reported).
-	// The bytes read are never returned as data.
+	// checksum or the ETag as MD5 did not match what the server reported),
+	// or a listing named a key outside the prefix listed. The bytes read
+	// are never returned as data.
 	ErrCorrupt = errors.New("storage: corrupt object body")
 	// ErrOutcomeUnknown: a conditional write or delete whose reply was
 	// lost, and whose effect the library could not establish afterwards.

@@ -32,7 +32,9 @@ type ListOptions struct {
 // bucket), in S3's byte-wise key order, one page of requests at a time (so
 // memory does not grow with the number of keys). Only Name, Size, ETag and
 // LastModified are set. The error function reports the first failure once
-// the loop is over; breaking out early is safe. Each range lists afresh;
+// the loop is over; breaking out early is safe. A reply that names a key
+// outside prefix (damaged on the way) ends the listing before that key
+// with an error that errors.Is ErrCorrupt. Each range lists afresh;
 // ranging one sequence from several goroutines at once is safe, and the
 // error function then reports the range that ended last (the promise of
 // kv.Store.Keys).
@@ -86,6 +88,12 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 			for _, info := range page {
 				if err := ctx.Err(); err != nil {
 					return opError(ctx, op, n, err)
+				}
+				if !strings.HasPrefix(info.Name.Key, prefix) {
+					// A reply damaged on the way (or a server bug): no
+					// caller may act on a name outside what it listed.
+					return &Error{Op: op, Name: n, kinds: []error{ErrCorrupt},
+						Err: fmt.Errorf("the listing named %q, outside the prefix", info.Name.Key)}
 				}
 				if info.Name.Key <= last && last != "" {
 					continue

@@ -1,11 +1,14 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -325,5 +328,52 @@ func TestDeleteManyKeepsSeveralBatchesOut(t *testing.T) {
 			t.Errorf("the listing did not run ahead of the deletes: at most %d DeleteObjects out at once, %d listings", most, lists)
 		}
 		checkNoneLeft(t, tg.Storage)
+	})
+}
+
+// A listing reply that names a key outside the prefix listed (here its
+// second page, rewritten on the way) ends the listing before that key
+// with ErrCorrupt: no caller sees, and so acts on, a name it did not ask
+// for.
+func TestListRefusesKeysOutsideThePrefix(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		for _, k := range []string{"in/a", "in/b", "in/c", "in/d", "out"} {
+			if _, err := tg.Storage.Put(ctx, storage.Name{Key: k}, strings.NewReader(k), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := next.RoundTrip(r)
+				if err != nil || !r.URL.Query().Has("continuation-token") {
+					return resp, err
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					return nil, err
+				}
+				// The page's keys are in/c and in/d: in/c becomes "out".
+				body = bytes.Replace(body, []byte("<Key>in%2Fc</Key>"), []byte("<Key>out</Key>"), 1)
+				body = bytes.Replace(body, []byte("<Key>in/c</Key>"), []byte("<Key>out</Key>"), 1)
+				resp.Body = io.NopCloser(bytes.NewReader(body))
+				resp.ContentLength = int64(len(body))
+				resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+				return resp, nil
+			})
+		}, nil)
+		var got []string
+		seq, errf := st.List(ctx, "", "in/", &storage.ListOptions{PageSize: 2})
+		for info := range seq {
+			got = append(got, info.Name.Key)
+		}
+		err := errf()
+		if !errors.Is(err, storage.ErrCorrupt) {
+			t.Errorf("List after a reply naming a key outside the prefix: %v; want ErrCorrupt", err)
+		}
+		if want := []string{"in/a", "in/b"}; !slices.Equal(got, want) {
+			t.Errorf("List yielded %q; want only the first page, %q", got, want)
+		}
 	})
 }
