@@ -117,10 +117,14 @@ func (p *progress) add(n int64) {
 		return
 	}
 	p.done.Add(n)
-	now := time.Now().UnixNano()
-	next := p.next.Load()
-	if now < next || !p.next.CompareAndSwap(next, now+int64(p.conf.every)) {
-		return
+	if p.conf.every > 0 {
+		// Of the steps that find the interval passed at once, one
+		// reports. With no interval, every step reports.
+		now := time.Now().UnixNano()
+		next := p.next.Load()
+		if now < next || !p.next.CompareAndSwap(next, now+int64(p.conf.every)) {
+			return
+		}
 	}
 	p.report(false)
 }
