@@ -29,8 +29,8 @@ type BucketMap struct {
 // default.
 type Options struct {
 	// Concurrency bounds the values All fetches ahead. Default
-	// kv.BatchConcurrency, which also bounds GetMany and SetMany; at most
-	// MaxConcurrency.
+	// kv.BatchConcurrency; at most MaxConcurrency. (GetMany and SetMany
+	// do not read it: they run kv.BatchConcurrency requests at once.)
 	Concurrency int
 }
 
