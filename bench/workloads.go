@@ -683,9 +683,34 @@ func makeBigFile(path string, size int64) error {
 func ensureBigObject(ctx context.Context, e *env) error {
 	out, err := e.sdk.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(bigKey)})
 	if err == nil && aws.ToInt64(out.ContentLength) == e.sz.Transfer {
-		return nil
+		return logDigest(ctx, e, bigKey)
 	}
-	return putFileSDK(ctx, e, bigKey)
+	if err := putFileSDK(ctx, e, bigKey); err != nil {
+		return err
+	}
+	return logDigest(ctx, e, bigKey)
+}
+
+// logDigest logs what will verify a download of key: the full-object
+// checksums the server returns, else the ETag (an MD5 when it has no
+// "-N" part). Read's cost depends on it.
+func logDigest(ctx context.Context, e *env, key string) error {
+	out, err := e.sdk.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		return err
+	}
+	var sums []string
+	for _, c := range []struct{ name, v string }{
+		{"CRC32C", aws.ToString(out.ChecksumCRC32C)}, {"CRC32", aws.ToString(out.ChecksumCRC32)},
+		{"CRC64NVME", aws.ToString(out.ChecksumCRC64NVME)}, {"SHA1", aws.ToString(out.ChecksumSHA1)},
+		{"SHA256", aws.ToString(out.ChecksumSHA256)},
+	} {
+		if c.v != "" {
+			sums = append(sums, c.name)
+		}
+	}
+	logf("%s: %s: checksums %v (%s), ETag %s", e.t.Name, key, sums, out.ChecksumType, aws.ToString(out.ETag))
+	return nil
 }
 
 // bigKeyS3map is the large object s3map wrote, with the full-object
@@ -696,9 +721,12 @@ const bigKeyS3map = "big/object-s3map"
 func ensureBigObjectS3map(ctx context.Context, e *env) error {
 	out, err := e.sdk.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(bigKeyS3map)})
 	if err == nil && aws.ToInt64(out.ContentLength) == e.sz.Transfer {
-		return nil
+		return logDigest(ctx, e, bigKeyS3map)
 	}
-	return e.st.Write(ctx, e.bigFile(), storage.Name{Key: bigKeyS3map}, nil)
+	if err := e.st.Write(ctx, e.bigFile(), storage.Name{Key: bigKeyS3map}, nil); err != nil {
+		return err
+	}
+	return logDigest(ctx, e, bigKeyS3map)
 }
 
 func putFileSDK(ctx context.Context, e *env, key string) error {
