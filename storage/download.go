@@ -136,7 +136,7 @@ func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (_ *Reade
 	if opts.IfMatch != "" {
 		in.IfMatch = &opts.IfMatch
 	}
-	out, err := s.getObject(ctx, in)
+	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, opError(ctx, op, src, err)
 	}
@@ -166,14 +166,6 @@ func (s *Storage) Get(ctx context.Context, src Name, opts *GetOptions) (_ *Reade
 // package's benchmarks only (see export_test.go); lengths are always
 // checked.
 var verifyReads = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return &b }()
-
-// getObject sends a GetObject. storage verifies bodies itself (verify.go),
-// so the SDK's own response checksum validation is taken off the stack: it
-// would hash every body a second time and, on servers that return a whole
-// object's checksum on a ranged reply, fail valid ranges.
-func (s *Storage) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	return s.client.GetObject(ctx, in) // leanStack removes the SDK's validation
-}
 
 // parseContentRange reads "bytes first-last/total".
 func parseContentRange(cr string) (first, last, total int64, ok bool) {
@@ -249,7 +241,7 @@ func (st *stream) open() error {
 	if st.etag != "" {
 		in.IfMatch = &st.etag
 	}
-	out, err := st.s.getObject(st.ctx, in)
+	out, err := st.s.client.GetObject(st.ctx, in)
 	if err != nil {
 		return opError(st.ctx, st.op, st.name, err)
 	}
@@ -386,7 +378,7 @@ func (s *Storage) Read(ctx context.Context, src Name, localPath string) (_ Metad
 
 // download writes the object into f, verified.
 func (s *Storage) download(ctx context.Context, op string, src Name, f *os.File) (Info, error) {
-	out, err := s.getObject(ctx, &s3.GetObjectInput{Bucket: &src.Bucket, Key: &src.Key, ChecksumMode: types.ChecksumModeEnabled})
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &src.Bucket, Key: &src.Key, ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		return Info{}, opError(ctx, op, src, err)
 	}

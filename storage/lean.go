@@ -20,7 +20,8 @@ import (
 //
 //   - the endpoint rules engine's answers remembered (endpointCache), which
 //     otherwise runs twice for every request (auth scheme, then endpoint);
-//   - middleware steps removed that do nothing storage needs (leanStack).
+//   - middleware steps removed that do nothing storage needs, and
+//     ListObjectsV2 replies decoded by storage's own decoder (leanStack).
 //
 // Client() still returns the client as the caller would expect it, with
 // nothing removed. Both Open's client and one given to New are trimmed so.
@@ -45,6 +46,11 @@ func leanClient(c *s3.Client, apiOptions []func(*middleware.Stack) error) *s3.Cl
 // version) is skipped; each is looked up first, as Remove builds an error
 // for a missing one.
 func leanStack(st *middleware.Stack) error {
+	if st.ID() == "ListObjectsV2" {
+		if err := swapListDecoder(st); err != nil {
+			return err
+		}
+	}
 	// The SDK's response checksum validation: storage verifies bodies
 	// itself (verify.go); it would hash every body a second time and, on
 	// servers that return a whole object's checksum on a ranged reply,

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	smithyauth "github.com/aws/smithy-go/auth"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // endpointView is what the SDK takes from a resolved endpoint: the URL,
@@ -168,4 +169,30 @@ type ownResolver struct{}
 
 func (ownResolver) ResolveEndpoint(ctx context.Context, p s3.EndpointParameters) (smithyendpoints.Endpoint, error) {
 	return s3.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, p)
+}
+
+// leanStack gives storage's ListObjectsV2 requests its own reply decoder,
+// and leaves other operations' decoders to the SDK.
+func TestLeanStackSwapsOnlyTheListDecoder(t *testing.T) {
+	decoders := map[string]middleware.DeserializeMiddleware{}
+	record := func(st *middleware.Stack) error {
+		d, _ := st.Deserialize.Get("OperationDeserializer")
+		decoders[st.ID()] = d
+		return nil
+	}
+	c := leanClient(cannedClient, []func(*middleware.Stack) error{record})
+	ctx := context.WithValue(context.Background(), cannedReply{}, cannedReply{200, `<ListBucketResult><Contents><Key>a</Key></Contents></ListBucketResult>`})
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("b")})
+	if err != nil || len(out.Contents) != 1 {
+		t.Fatalf("ListObjectsV2 = %+v, %v", out, err)
+	}
+	c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if _, ok := decoders["ListObjectsV2"].(listV2Decoder); !ok {
+		t.Errorf("ListObjectsV2 decodes with %T; want listV2Decoder", decoders["ListObjectsV2"])
+	}
+	if d, ok := decoders["HeadObject"]; !ok {
+		t.Error("HeadObject: the recorder did not run")
+	} else if _, ok := d.(listV2Decoder); ok {
+		t.Error("HeadObject decodes with listV2Decoder")
+	}
 }

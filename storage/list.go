@@ -77,7 +77,7 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string, opts *ListOpt
 			if err := ctx.Err(); err != nil {
 				return opError(ctx, op, n, err)
 			}
-			out, err := s.client.ListObjectsV2(ctx, in, leanListV2)
+			out, err := s.client.ListObjectsV2(ctx, in)
 			if err != nil {
 				return opError(ctx, op, n, err)
 			}

@@ -68,7 +68,9 @@ func decodeList(t testing.TB, body string, code int, lean bool) (*s3.ListObjects
 	t.Helper()
 	var opts []func(*s3.Options)
 	if lean {
-		opts = append(opts, leanListV2)
+		opts = append(opts, func(o *s3.Options) {
+			o.APIOptions = append(o.APIOptions, swapListDecoder)
+		})
 	}
 	ctx := context.WithValue(context.Background(), cannedReply{}, cannedReply{code, body})
 	return cannedClient.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("b")}, opts...)

@@ -21,20 +21,19 @@ import (
 // The SDK decodes a ListObjectsV2 reply with encoding/xml, token by token,
 // at about 9 µs of CPU per key listed: most of a listing's client CPU, and
 // on loopback a quarter of each page's round trip, which a listing waits
-// for page after page. leanListV2 swaps in listReply, a decoder for the
-// one document a listing reads, at a fraction of that; error replies go
-// to the SDK's decoder as before.
+// for page after page. swapListDecoder (part of leanStack) swaps in
+// listV2Decoder, a decoder for the one document a listing reads, at a
+// fraction of that; error replies go to the SDK's decoder as before.
 
-// leanListV2 is the per-call option of List's ListObjectsV2 requests.
-func leanListV2(o *s3.Options) {
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		sdk, ok := st.Deserialize.Get("OperationDeserializer")
-		if !ok {
-			return errors.New("storage: the SDK's ListObjectsV2 has no OperationDeserializer")
-		}
-		_, err := st.Deserialize.Swap("OperationDeserializer", listV2Decoder{sdk: sdk})
-		return err
-	})
+// swapListDecoder puts listV2Decoder in place of the SDK's decoder on a
+// ListObjectsV2 request's stack.
+func swapListDecoder(st *middleware.Stack) error {
+	sdk, ok := st.Deserialize.Get("OperationDeserializer")
+	if !ok {
+		return errors.New("storage: the SDK's ListObjectsV2 has no OperationDeserializer")
+	}
+	_, err := st.Deserialize.Swap("OperationDeserializer", listV2Decoder{sdk: sdk})
+	return err
 }
 
 // listV2Decoder decodes a successful ListObjectsV2 reply with
