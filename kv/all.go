@@ -37,9 +37,7 @@ func All[V any](ctx context.Context, s Store[V], concurrency int) (iter.Seq2[str
 		pending := make(chan *fetched, concurrency-1)
 		keys, keysErr := s.Keys(ctx)
 		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer close(pending)
 			for key := range keys {
 				f := &fetched{key: key, ready: make(chan struct{})}
@@ -48,14 +46,12 @@ func All[V any](ctx context.Context, s Store[V], concurrency int) (iter.Seq2[str
 				case <-ctx.Done():
 					return
 				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					defer close(f.ready)
 					f.value, f.err = s.Get(ctx, f.key)
-				}()
+				})
 			}
-		}()
+		})
 		// On every way out: stop the reads, then wait for them.
 		defer wg.Wait()
 		defer cancel()

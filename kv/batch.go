@@ -261,11 +261,7 @@ func eachKey(ctx context.Context, keys []string, do func(key string) error) map[
 	}
 	workers := min(BatchConcurrency, len(keys))
 	for range workers - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
+		wg.Go(work)
 	}
 	work()
 	wg.Wait()
