@@ -252,7 +252,6 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 		defer func() {
 			clear(batch) // drop the keys
 			free <- batch[:0]
-			wg.Done()
 		}()
 		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: &n.Bucket,
@@ -288,8 +287,8 @@ func (s *Storage) DeleteMany(ctx context.Context, bucket string, keys iter.Seq[s
 		if len(cur) == 0 {
 			return
 		}
-		wg.Add(1)
-		go sendBatch(cur)
+		batch := cur
+		wg.Go(func() { sendBatch(batch) })
 		cur = nil
 	}
 	stopped := func() error {
