@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptrace"
+	"os"
 	"strings"
 	"sync/atomic"
 
@@ -63,13 +65,13 @@ func newEnv(ctx context.Context, t target, bucket string, sz sizes, dir string, 
 	}
 	var err error
 	if want(clientS3map) {
-		e.st, err = storage.Open(ctx, storage.Config{
+		e.st, err = storage.OpenWith(ctx, storage.Config{
 			AccessKeyID:     t.AccessKey,
 			SecretAccessKey: t.SecretKey,
 			Endpoint:        t.URL,
 			Region:          "us-east-1",
 			DefaultBucket:   bucket,
-		})
+		}, &storage.Options{Logger: storageLogger()})
 		if err != nil {
 			return nil, err
 		}
@@ -164,4 +166,17 @@ func ping(ctx context.Context, e *env, client string) error {
 		err = errors.New("unknown client " + client)
 	}
 	return err
+}
+
+// logEnv, set to "debug", makes s3map's Storage log what it decides on its
+// own (for example whether Read goes parallel) to stderr, at Debug.
+const logEnv = "S3MAP_BENCH_LOG"
+
+// storageLogger is the Logger of s3map's Storage in the bench: nil (silent)
+// unless logEnv asks for debug.
+func storageLogger() *slog.Logger {
+	if os.Getenv(logEnv) != "debug" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -546,8 +546,14 @@ func (s *Storage) downloadParallel(ctx context.Context, first *stream, f *os.Fil
 			if err := copyAt(gctx, f, i*partSize, partEnd(i)-i*partSize, first, v, buf); err != nil {
 				return err
 			}
-			if adaptive && i == i0 && slowStream(partEnd(i)-i*partSize, time.Since(start)) {
-				startWorkers()
+			if adaptive && i == i0 {
+				n, d := partEnd(i)-i*partSize, time.Since(start)
+				slow := slowStream(n, d)
+				s.logger().Debug("storage: Read judged the link by its first part", "op", first.op, "name", first.name.String(),
+					"bytes", n, "seconds", d.Seconds(), "parallel", slow)
+				if slow {
+					startWorkers()
+				}
 			}
 			next, ok := int64(0), false
 			if ordered {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -525,7 +526,8 @@ func TestReadFailureKeepsTarget(t *testing.T) {
 }
 
 // By default Read starts one stream and adds parallel ranges only when its
-// first part came slowly (a capped link): never on a fast one.
+// first part came slowly (a capped link): never on a fast one. It logs
+// the choice at Debug, since Read's speed depends on it.
 func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
@@ -538,7 +540,9 @@ func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
 			var (
 				mu     sync.Mutex
 				ranged int
+				log    logBuffer
 			)
+			debug := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper {
 				return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 					if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
@@ -548,7 +552,7 @@ func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
 					}
 					return next.RoundTrip(r)
 				})
-			}, &storage.Options{PartSize: 5 << 20, Concurrency: 3})
+			}, &storage.Options{PartSize: 5 << 20, Concurrency: 3, Logger: debug})
 			path := filepath.Join(t.TempDir(), "big")
 			_, err := st.Read(ctx, storage.Name{Key: "big"}, path)
 			restore()
@@ -563,6 +567,10 @@ func TestReadGoesParallelOnlyWhenTheFirstPartIsSlow(t *testing.T) {
 			}
 			if !slow && ranged != 0 {
 				t.Errorf("first part fast: %d ranged GETs, want one stream", ranged)
+			}
+			if want := fmt.Sprintf("bytes=%d", 5<<20); !strings.Contains(log.String(), "Read judged the link by its first part") ||
+				!strings.Contains(log.String(), want) || !strings.Contains(log.String(), fmt.Sprintf("parallel=%v", slow)) {
+				t.Errorf("slow=%v: the log does not tell the choice (want %s, parallel=%v):\n%s", slow, want, slow, log.String())
 			}
 		}
 	})

@@ -69,7 +69,9 @@ type Options struct {
 	ParallelReadThreshold int64
 	// Logger receives what the library decides on its own: resolving a
 	// conditional write whose reply was lost (and the verdict), retrying,
-	// aborting multipart uploads, an abort that failed. Nil means silent.
+	// aborting multipart uploads, an abort that failed, and (at Debug)
+	// whether Read's first part came slowly enough for parallel ranges.
+	// Nil means silent.
 	// Nothing is ever written to the global log or to stderr.
 	Logger *slog.Logger
 	// APIOptions are SDK middleware added to every request of the
