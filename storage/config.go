@@ -61,7 +61,7 @@ type Config struct {
 	Checksums string `yaml:"checksums"`
 	// PartSize is the size of the parts of multipart uploads and ranged
 	// downloads: bytes, or a string such as "16MiB". From 5 MiB to
-	// MaxPartSize (512 MiB).
+	// MaxPartSize (512 MiB). Unset, it is Options.PartSize's default.
 	PartSize ByteSize `yaml:"part_size"`
 	// Concurrency is how many parts move at once for one object: at most
 	// MaxConcurrency (64).

@@ -159,10 +159,9 @@ func (p *bufPool) put(b []byte) {
 }
 
 // partSizeFor returns the part size for a body of size bytes (0:
-// unknown): Options.PartSize, raised for large known sizes so that the
-// body fits in S3's 10,000 parts.
-func (s *Storage) partSizeFor(size int64) (int64, error) {
-	ps := s.opts.PartSize
+// unknown): ps, raised for large known sizes so that the body fits in
+// S3's 10,000 parts.
+func partSizeFor(ps, size int64) (int64, error) {
 	if size > ps*maxParts {
 		ps = (size + maxParts - 1) / maxParts
 		ps = (ps + 1<<20 - 1) &^ (1<<20 - 1)
@@ -193,7 +192,7 @@ type partResult struct {
 // look for the upload it may have made.
 func (u *upload) multipart(ctx context.Context, src partSource, size int64) (info Info, err error) {
 	if size > 0 {
-		ps, perr := u.s.partSizeFor(size)
+		ps, perr := partSizeFor(u.s.opts.PartSize, size)
 		if perr != nil {
 			return Info{}, inputError(u.op, u.dst, ErrInvalidHeader, "%v", perr)
 		}

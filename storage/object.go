@@ -162,7 +162,8 @@ type PutOptions struct {
 //
 // A reader that can seek (a file, a bytes.Reader) is read in place: its
 // parts go through io.SectionReader and are never copied. A reader that
-// cannot seek is read into at most 2 part buffers (2 × PartSize). Every
+// cannot seek is read into at most 2 part buffers of its part size (6 MiB
+// unless Options.PartSize is set). Every
 // request carries the body's MD5 (Content-MD5, checked by the server) and,
 // where the server keeps them, a full-object CRC32C checksum
 // (x-amz-checksum-crc32c), which verified reads check. Unconditional

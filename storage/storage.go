@@ -25,6 +25,9 @@ type Storage struct {
 	client, public *s3.Client
 	presign        *s3.PresignClient
 	opts           Options
+	// streamPartSize is the part size of a stream that cannot seek:
+	// Options.PartSize when the caller set it, else defaultStreamPartSize.
+	streamPartSize int64
 
 	knownBuckets sync.Map // bucket name → true, found by BucketExists
 	// checksums: whether the server keeps CRC32C checksums, learnt from
@@ -39,14 +42,16 @@ type Options struct {
 	// such names fail with ErrNoBucket.
 	DefaultBucket string
 	// PartSize is the part size of multipart uploads and of ranged
-	// parallel downloads. Default 8 MiB; from 5 MiB to MaxPartSize. An
-	// upload of a known size raises it for that upload when the body
-	// would need more than S3's 10,000 parts.
+	// parallel downloads. Default 8 MiB, and 6 MiB for the upload of a
+	// stream that cannot seek (its 2 part buffers then hold 12 MiB; a
+	// stream of unknown length may then be up to 58 GiB); from 5 MiB to
+	// MaxPartSize. An upload of a known size raises it for that upload
+	// when the body would need more than S3's 10,000 parts.
 	PartSize int64
 	// Concurrency is how many parts of one object move at once. Default
 	// 5; at most MaxConcurrency. Uploads from a file or any reader that
 	// can seek read their parts in place and hold no part in memory; a
-	// stream that cannot seek holds at most 2 parts (2 × PartSize).
+	// stream that cannot seek holds at most 2 parts (see PartSize).
 	Concurrency int
 	// MultipartThreshold: unconditional uploads of more bytes go up in
 	// parts. Default 16 MiB; at most 5 GiB. Conditional uploads go as one
@@ -160,7 +165,10 @@ func New(client *s3.Client, opts *Options) (*Storage, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	s := &Storage{opts: o}
+	s := &Storage{opts: o, streamPartSize: o.PartSize}
+	if opts == nil || opts.PartSize == 0 {
+		s.streamPartSize = defaultStreamPartSize
+	}
 	apiOptions := o.APIOptions
 	if o.Observer != nil {
 		apiOptions = append(apiOptions[:len(apiOptions):len(apiOptions)], s.countRetries)

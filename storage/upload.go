@@ -45,8 +45,15 @@ const (
 	// maxParts is S3's most parts in one multipart upload.
 	maxParts = 10000
 	// streamBuffers is the most part buffers one upload of a stream
-	// (a reader that cannot seek) holds: memory ≤ streamBuffers × PartSize.
+	// (a reader that cannot seek) holds: memory ≤ streamBuffers × its
+	// part size. Two keep two parts in flight, each kept until the
+	// server acknowledges it (it may have to be sent again).
 	streamBuffers = 2
+	// defaultStreamPartSize is a stream's part size unless
+	// Options.PartSize is set: 2 buffers of it keep a stream's upload
+	// within 12 MiB (2 of the default 8 MiB put a small program's peak
+	// over 32 MiB), and 10,000 parts of it are 58 GiB.
+	defaultStreamPartSize = 6 << 20
 )
 
 // Cleanup bounds: what a write may still do after its context is done
@@ -175,7 +182,7 @@ func (s *Storage) put(ctx context.Context, op string, dst Name, r io.Reader, opt
 // to maxSinglePut streams as one PutObject; the rest goes in parts through
 // a bounded pool of part buffers.
 func (u *upload) stream(ctx context.Context, r io.Reader, size int64) (Info, error) {
-	partSize, err := u.s.partSizeFor(size)
+	partSize, err := partSizeFor(u.s.streamPartSize, size)
 	if err != nil {
 		return Info{}, inputError(u.op, u.dst, ErrInvalidHeader, "%v", err)
 	}

@@ -784,41 +784,52 @@ func TestLostWriteIsNotTakenForAnotherWritersSameBytes(t *testing.T) {
 }
 
 // An upload's memory is bounded by its part buffers: a stream that cannot
-// seek goes through at most two of PartSize, whatever its length (here 7
-// parts, Concurrency 5), and a file or any reader that can seek through
-// none (its parts are read in place).
+// seek goes through at most two of its part size (PartSize when set, else
+// 6 MiB), whatever its length (here 7 parts, Concurrency 5), and a file or
+// any reader that can seek through none (its parts are read in place).
 func TestUploadPartBuffersAreBounded(t *testing.T) {
 	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
 		ctx := context.Background()
 		const part = 5 << 20
 		st := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper { return next }, &storage.Options{PartSize: part, Concurrency: 5})
+		// Default settings: a stream's parts are 6 MiB, not PartSize's
+		// default 8 MiB, so its 2 buffers hold 12 MiB.
+		defaults := withTransport(t, tg, func(next http.RoundTripper) http.RoundTripper { return next }, nil)
 		data := randomBytes(t, 6*part+1)
 		path := writeFile(t, t.TempDir(), "src", data)
 		for _, c := range []struct {
-			name    string
-			upload  func(storage.Name) error
-			maxBufs int
+			name     string
+			upload   func(storage.Name) error
+			maxBufs  int
+			partSize int64
 		}{
 			{"stream", func(n storage.Name) error {
 				_, err := st.Put(ctx, n, struct{ io.Reader }{bytes.NewReader(data)}, nil)
 				return err
-			}, 2},
+			}, 2, part},
+			{"stream at defaults", func(n storage.Name) error {
+				_, err := defaults.Put(ctx, n, struct{ io.Reader }{bytes.NewReader(data)}, nil)
+				return err
+			}, 2, 6 << 20},
 			{"reader", func(n storage.Name) error {
 				_, err := st.Put(ctx, n, bytes.NewReader(data), nil)
 				return err
-			}, 0},
-			{"file", func(n storage.Name) error { return st.Write(ctx, path, n, nil) }, 0},
+			}, 0, part},
+			{"file", func(n storage.Name) error { return st.Write(ctx, path, n, nil) }, 0, part},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				n := storage.Name{Key: "bounded-" + c.name}
+				n := storage.Name{Key: "bounded-" + strings.ReplaceAll(c.name, " ", "-")}
 				stop := storage.CountPartBuffers()
 				err := c.upload(n)
 				bufs, size := stop()
 				if err != nil {
 					t.Fatal(err)
 				}
-				if bufs > c.maxBufs || size > int64(c.maxBufs)*part {
-					t.Errorf("%d part buffers of %d bytes in all; want at most %d of %d", bufs, size, c.maxBufs, part)
+				if bufs > c.maxBufs || size != int64(bufs)*c.partSize {
+					t.Errorf("%d part buffers of %d bytes in all; want at most %d of %d", bufs, size, c.maxBufs, c.partSize)
+				}
+				if c.maxBufs > 0 && bufs == 0 {
+					t.Errorf("no part buffer: the stream did not go up in parts")
 				}
 				got, err := readAll(t, tg.Storage, n, nil)
 				if err != nil || !bytes.Equal(got, data) {
