@@ -33,12 +33,25 @@ func All[V any](ctx context.Context, s Store[V], concurrency int) (iter.Seq2[str
 		}
 		// pending holds the reads in key order. With the one the loop
 		// below waits on, its capacity bounds the reads in flight to
-		// concurrency.
+		// concurrency. Each read is also handed to one of concurrency
+		// long-lived readers through jobs (a goroutine per key would grow
+		// a fresh stack for every Get); jobs never blocks, as it holds no
+		// more than the reads in flight.
 		pending := make(chan *fetched, concurrency-1)
+		jobs := make(chan *fetched, concurrency)
 		keys, keysErr := s.Keys(ctx)
 		var wg sync.WaitGroup
+		for range concurrency {
+			wg.Go(func() {
+				for f := range jobs {
+					f.value, f.err = s.Get(ctx, f.key)
+					close(f.ready)
+				}
+			})
+		}
 		wg.Go(func() {
 			defer close(pending)
+			defer close(jobs)
 			for key := range keys {
 				f := &fetched{key: key, ready: make(chan struct{})}
 				select {
@@ -46,10 +59,7 @@ func All[V any](ctx context.Context, s Store[V], concurrency int) (iter.Seq2[str
 				case <-ctx.Done():
 					return
 				}
-				wg.Go(func() {
-					defer close(f.ready)
-					f.value, f.err = s.Get(ctx, f.key)
-				})
+				jobs <- f
 			}
 		})
 		// On every way out: stop the reads, then wait for them.

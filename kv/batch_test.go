@@ -322,3 +322,33 @@ func TestBatchFallbackReusesGoroutines(t *testing.T) {
 		t.Errorf("GetMany of %d keys ran Get on %d goroutines; want at most BatchConcurrency = %d", len(items), len(s.ids), kv.BatchConcurrency)
 	}
 }
+
+// All reads values on at most concurrency long-lived goroutines, not on
+// a goroutine per key (each of which grows a fresh stack for its Get).
+func TestAllReusesGoroutines(t *testing.T) {
+	ctx := t.Context()
+	s := &goroutineStore{Store: kv.NewMemory[[]byte](), ids: map[string]bool{}}
+	const n, concurrency = 300, 4
+	for i := range n {
+		if err := s.Store.Set(ctx, fmt.Sprintf("k%03d", i), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq, errf := kv.All(ctx, s, concurrency)
+	got := 0
+	for key, v := range seq {
+		if want := fmt.Sprintf("k%03d", got); key != want || v[0] != byte(got) {
+			t.Fatalf("item %d: %s=%v; want %s=%v", got, key, v, want, []byte{byte(got)})
+		}
+		got++
+	}
+	if err := errf(); err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Errorf("All yielded %d items; want %d", got, n)
+	}
+	if len(s.ids) > concurrency {
+		t.Errorf("All read %d values on %d goroutines; want at most its concurrency, %d", n, len(s.ids), concurrency)
+	}
+}
