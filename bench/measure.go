@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,11 +30,48 @@ type result struct {
 
 // cpuTime is this process's user+sys CPU time in seconds.
 func cpuTime() float64 {
+	user, sys := cpuTimes()
+	return user + sys
+}
+
+// cpuTimes is this process's user and system CPU time in seconds.
+func cpuTimes() (user, sys float64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return tv(ru.Utime) + tv(ru.Stime)
+	return tv(ru.Utime), tv(ru.Stime)
+}
+
+// profileEnv names a directory: each child process then writes a CPU
+// profile of its run there, named after the workload and runner.
+const profileEnv = "S3MAP_BENCH_CPUPROFILE"
+
+// startChildProfile starts the CPU profile profileEnv asks for (or
+// nothing) and returns the function that ends it.
+func startChildProfile(spec childSpec) (stop func(), err error) {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() {}, nil
+	}
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, spec.Target.Name+"-"+spec.Workload+"-"+spec.Runner)
+	f, err := os.CreateTemp(dir, name+"-*.pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -188,10 +226,19 @@ func childMain(ctx context.Context) error {
 	var res result
 	var dials atomic.Int64
 	dctx := countDials(ctx, &dials)
+	stopProfile, err := startChildProfile(spec)
+	if err != nil {
+		return err
+	}
+	u0, s0 := cpuTimes()
 	cpu0, t0 := cpuTime(), time.Now()
 	err = r.Run(dctx, e, w.Ops)
 	res.Seconds = time.Since(t0).Seconds()
 	res.CPU = cpuTime() - cpu0
+	stopProfile()
+	if u1, s1 := cpuTimes(); os.Getenv(logEnv) == "debug" {
+		fmt.Fprintf(os.Stderr, "child %s / %s: %.3f s, CPU user %.3f s, system %.3f s\n", spec.Workload, spec.Runner, res.Seconds, u1-u0, s1-s0)
+	}
 	res.Dials = dials.Load()
 	res.Mem = vmHWM()
 	if err == nil && r.After != nil {
