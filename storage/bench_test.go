@@ -67,6 +67,53 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkReadWriteback downloads a 256 MiB object written by Put to a
+// file on every server, with the early writeback Read asks of the kernel
+// and without it, beside one raw GetObject copied to a file without an
+// fsync (the peers' way).
+func BenchmarkReadWriteback(b *testing.B) {
+	const size = 256 << 20
+	ctx := context.Background()
+	data := randomBytes(b, size)
+	for _, tg := range benchTargets(b) {
+		st := tg.Storage
+		if _, err := st.Put(ctx, storage.Name{Key: "bench"}, bytes.NewReader(data), nil); err != nil {
+			b.Fatal(err)
+		}
+		dst := filepath.Join(b.TempDir(), "out")
+		for _, every := range []int64{8 << 20, 0} {
+			b.Run(fmt.Sprintf("%s/writeback=%v", tg.Name, every > 0), func(b *testing.B) {
+				defer storage.SetWriteback(every, nil)()
+				b.SetBytes(size)
+				for b.Loop() {
+					if _, err := st.Read(ctx, storage.Name{Key: "bench"}, dst); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(tg.Name+"/raw-get-no-fsync", func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				out, err := st.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(tg.Config.DefaultBucket), Key: aws.String("bench")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, err := os.Create(dst)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = io.Copy(f, out.Body)
+				out.Body.Close()
+				f.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkRead downloads a 256 MiB object written by Put to a file, as a
 // user's Read does (one stream on loopback, verified).
 func BenchmarkRead(b *testing.B) {

@@ -670,3 +670,44 @@ func cmpOr(s, or string) string {
 	}
 	return s
 }
+
+// Read asks the kernel to write the file back as it downloads (every
+// 8 MiB written), so that its final fsync has little left to wait for:
+// the ranges asked for follow each other from the start and cover all
+// but the last few MiB.
+func TestReadAsksForEarlyWriteback(t *testing.T) {
+	s3test.ForEach(t, func(t *testing.T, tg *s3test.Target) {
+		ctx := context.Background()
+		const every, size = 8 << 20, 20 << 20
+		data := randomBytes(t, size)
+		if _, err := tg.Storage.Put(ctx, storage.Name{Key: "wb"}, bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu     sync.Mutex
+			ranges [][2]int64
+		)
+		defer storage.SetWriteback(every, func(off, n int64) {
+			mu.Lock()
+			ranges = append(ranges, [2]int64{off, n})
+			mu.Unlock()
+		})()
+		path := filepath.Join(t.TempDir(), "wb")
+		if _, err := tg.Storage.Read(ctx, storage.Name{Key: "wb"}, path); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+			t.Fatal("the file differs from the object")
+		}
+		next := int64(0)
+		for _, r := range ranges {
+			if r[0] != next || r[1] < every {
+				t.Fatalf("writeback ranges %v: want ranges of at least %d bytes following each other from 0", ranges, every)
+			}
+			next += r[1]
+		}
+		if next < size-every {
+			t.Errorf("writeback asked for %d of %d bytes (%v); want all but the last %d at most", next, size, ranges, every)
+		}
+	})
+}

@@ -53,3 +53,12 @@ func CountPartBuffers() (stop func() (n int, bytes int64)) {
 		return count, total
 	}
 }
+
+// SetWriteback sets how many bytes a download writes before it asks for
+// them to be written back (0: never) and a hook told of every range asked
+// for (nil: none). The returned function restores both.
+func SetWriteback(every int64, hook func(off, n int64)) (restore func()) {
+	e, h := writebackEvery, writebackHook
+	writebackEvery, writebackHook = every, hook
+	return func() { writebackEvery, writebackHook = e, h }
+}
