@@ -720,7 +720,7 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 			p.free <- buf
 		}
 		if err == io.EOF && n == 0 {
-			return nil
+			break
 		}
 		if err != nil {
 			if err == io.EOF {
@@ -728,6 +728,10 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 			}
 			return err
 		}
+	}
+	// The range's tail (a part may be shorter than writebackEvery).
+	if file != nil && writebackEvery > 0 && off > written {
+		writeback(file, written, off-written)
 	}
 	return nil
 }
