@@ -690,8 +690,11 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 		p = newHashPipe(w, buf)
 		defer p.close()
 	}
-	file, _ := f.(*os.File)
-	written := off // written back from off up to here
+	file, _ := f.(*os.File) // nil: no writeback
+	if writebackEvery <= 0 {
+		file = nil
+	}
+	written := off // asked to be written back from the start up to here
 	for n > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -704,10 +707,6 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 			if _, werr := f.WriteAt(buf[:k], off); werr != nil {
 				return werr
 			}
-			if file != nil && writebackEvery > 0 && off+int64(k)-written >= writebackEvery {
-				writeback(file, written, off+int64(k)-written)
-				written = off + int64(k)
-			}
 			switch {
 			case p != nil:
 				p.full <- buf[:k]
@@ -716,6 +715,10 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 			}
 			off += int64(k)
 			n -= int64(k)
+			if file != nil && off-written >= writebackEvery {
+				writeback(file, written, off-written)
+				written = off
+			}
 		} else if p != nil {
 			p.free <- buf
 		}
@@ -730,7 +733,7 @@ func copyAt(ctx context.Context, f io.WriterAt, off, n int64, r io.Reader, w io.
 		}
 	}
 	// The range's tail (a part may be shorter than writebackEvery).
-	if file != nil && writebackEvery > 0 && off > written {
+	if file != nil && off > written {
 		writeback(file, written, off-written)
 	}
 	return nil
